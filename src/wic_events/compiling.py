@@ -1,0 +1,346 @@
+"""Compiling data/ into one SQLite file: tables from the models, checks, indexes, FTS5, views.
+
+The build streams records into a temporary file beside the output, in batches,
+with indexes created only after loading; it replaces the output only when the
+new file is whole and checked. A failed or killed build leaves the previous
+database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .models import (
+    MODELS_BY_TABLE,
+    RECORD_MODELS,
+    SCHEMA_VERSION,
+    BuildInfo,
+    Record,
+    Source,
+    SourceSentence,
+    date_fields,
+    reference_fields,
+)
+from .problems import InvalidData, Problem
+from .reading import input_files, read_records
+from .sentences import sentence_spans
+from .validation import RecordValidator, cross_record_findings, locate
+
+BATCH_SIZE = 10_000
+MAX_PROBLEMS_BEFORE_STOP = 1_000
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    counts: dict[str, int]
+    input_digest: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --- SQL derived from the models -------------------------------------------------
+
+
+def _column_schemas(model: type[Record]) -> dict[str, dict[str, Any]]:
+    return model.model_json_schema()["properties"]
+
+
+def _json_types(schema: dict[str, Any]) -> set[str]:
+    options = schema.get("anyOf", [schema])
+    return {option.get("type", "string") for option in options}
+
+
+_SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "string": "TEXT", "object": "TEXT", "array": "TEXT"}
+
+
+def create_table_sql(model: type[Record]) -> str:
+    """CREATE TABLE for a model: columns, NOT NULL, enum CHECKs, primary and foreign keys."""
+    lines = []
+    for name, schema in _column_schemas(model).items():
+        types = _json_types(schema)
+        sql_type = next(_SQL_TYPES[t] for t in types if t != "null")
+        not_null = " NOT NULL" if "null" not in types or name in model.primary_key else ""
+        check = ""
+        enum = next((option["enum"] for option in schema.get("anyOf", [schema]) if "enum" in option), None)
+        if enum:
+            allowed = ", ".join("'" + value.replace("'", "''") + "'" for value in enum)
+            check = f' CHECK ("{name}" IN ({allowed}))'
+        lines.append(f'"{name}" {sql_type}{not_null}{check}')
+    if model.primary_key:
+        lines.append("PRIMARY KEY (" + ", ".join(f'"{name}"' for name in model.primary_key) + ")")
+    for column, target in reference_fields(model).items():
+        lines.append(f'FOREIGN KEY ("{column}") REFERENCES "{target}" ("id")')
+    return f'CREATE TABLE "{model.table}" (\n    ' + ",\n    ".join(lines) + "\n)"
+
+
+def index_sql(model: type[Record]) -> list[str]:
+    """An index on every foreign-key column, and on evidence's record columns."""
+    columns = [(column,) for column in reference_fields(model)]
+    if model.table == "evidence":
+        columns.append(("record_table", "record_id"))
+    if model.table == "alternate_names":
+        columns.append(("entity_id",))
+    return [
+        f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})'
+        for names in columns
+    ]
+
+
+def fts_sql(model: type[Record]) -> list[str]:
+    """An external-content FTS5 table over the model's search fields, and its filling."""
+    if not model.search_fields:
+        return []
+    fts = f"{model.table}_fts"
+    columns = ", ".join(f'"{name}"' for name in model.search_fields)
+    return [
+        f'CREATE VIRTUAL TABLE "{fts}" USING fts5({columns}, content="{model.table}", content_rowid="rowid", tokenize="porter unicode61")',
+        f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES('rebuild')",
+    ]
+
+
+def _earliest_sql(column: str) -> str:
+    return f"CASE length({column}) WHEN 4 THEN {column} || '-01-01' WHEN 7 THEN {column} || '-01' ELSE {column} END"
+
+
+def _latest_sql(column: str) -> str:
+    return f"CASE length({column}) WHEN 4 THEN {column} || '-12-31' WHEN 7 THEN date({column} || '-01', '+1 month', '-1 day') ELSE {column} END"
+
+
+def date_range_view_sql(model: type[Record]) -> str | None:
+    """A view giving, for each partial date, the earliest and latest day it can mean."""
+    names = date_fields(model)
+    if not names:
+        return None
+    columns = ["id"]
+    for name in names:
+        columns += [name, f"{_earliest_sql(name)} AS {name}_earliest", f"{_latest_sql(name)} AS {name}_latest"]
+    return f'CREATE VIEW "{model.table}_date_ranges" AS SELECT {", ".join(columns)} FROM "{model.table}"'
+
+
+CONVENIENCE_VIEWS = {
+    "speech_details": """
+        SELECT s.id, s.event_id, e.name AS event_name, s.reported_order,
+               s.speaker_id, sp.name AS speaker_name, s.on_behalf_of_id, ob.name AS on_behalf_of_name,
+               s.delivery_mode, s.kind, s.title, coalesce(s.summary, sm.text) AS summary,
+               s.summary_id IS NOT NULL AS summary_is_shared
+        FROM speeches s
+        JOIN events e ON e.id = s.event_id
+        JOIN people sp ON sp.id = s.speaker_id
+        LEFT JOIN people ob ON ob.id = s.on_behalf_of_id
+        LEFT JOIN summaries sm ON sm.id = s.summary_id""",
+    "participant_details": """
+        SELECT pa.id, pa.event_id, e.name AS event_name, pa.person_id, pe.name AS person_name, pa.role,
+               pa.position_id, po.title AS position_title, po.country_code AS position_country_code,
+               o.name AS position_organization
+        FROM participants pa
+        JOIN events e ON e.id = pa.event_id
+        JOIN people pe ON pe.id = pa.person_id
+        LEFT JOIN positions po ON po.id = pa.position_id
+        LEFT JOIN organizations o ON o.id = po.organization_id""",
+    "record_sentences": """
+        SELECT ev.record_table, ev.record_id, ev.field, ev.quote, ss.id AS sentence_id, ss.text AS sentence,
+               ev.source_id, ev.id AS evidence_id
+        FROM evidence ev JOIN source_sentences ss
+          ON ss.source_id = ev.source_id AND ss.start < ev."end" AND ss."end" > ev.start""",
+    "sentence_coverage": """
+        SELECT ss.id, ss.source_id, ss.ordinal, ss.text, ss.boilerplate,
+               (SELECT count(*) FROM evidence ev WHERE ev.source_id = ss.source_id
+                  AND ev.start < ss."end" AND ev."end" > ss.start) AS evidence_count
+        FROM source_sentences ss""",
+    "evidence_details": """
+        SELECT ev.id, ev.record_table, ev.record_id, ev.field, ev.quote, ev.source_id, so.title AS source_title,
+               so.url AS source_url, ev.start, ev."end", ev.start IS NOT NULL AS located,
+               CASE WHEN ev.start IS NOT NULL THEN substr(so.text, max(ev.start - 200, 0) + 1, min(ev.start, 200)) END AS before_quote,
+               CASE WHEN ev.start IS NOT NULL THEN substr(so.text, ev."end" + 1, 200) END AS after_quote
+        FROM evidence ev JOIN sources so ON so.id = ev.source_id""",
+}
+
+
+def view_sql() -> list[str]:
+    statements = [sql for model in RECORD_MODELS if (sql := date_range_view_sql(model))]
+    statements += [f'CREATE VIEW "{name}" AS {body.strip()}' for name, body in CONVENIENCE_VIEWS.items()]
+    return statements
+
+
+def row_values(record: Record, columns: list[str]) -> tuple:
+    """A record's values in column order, as SQLite stores them."""
+    return tuple(_sql_value(getattr(record, name)) for name in columns)
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
+
+
+# --- the build -------------------------------------------------------------------
+
+
+def input_digest(data_dir: Path) -> str:
+    """SHA-256 over every input file's path and bytes."""
+    digest = hashlib.sha256()
+    for path in input_files(data_dir):
+        digest.update(path.relative_to(data_dir).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None = None) -> BuildResult:
+    """Validate everything under ``data_dir`` and write the database to ``output``.
+
+    Raises ``InvalidData`` with every problem found; ``output`` is then untouched.
+    """
+    output = output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = output.with_name(f"{output.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        result = _build_into(data_dir, temporary, progress)
+        with temporary.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, output)
+        result.output = output
+        return result
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
+    """Every problem a build would report, writing nothing but a scratch file that is removed."""
+    try:
+        build(data_dir, scratch_dir / "validate.db")
+    except InvalidData as error:
+        return error.problems
+    finally:
+        (scratch_dir / "validate.db").unlink(missing_ok=True)
+    return []
+
+
+def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | None) -> BuildResult:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -65536", "foreign_keys = OFF"):
+            connection.execute(f"PRAGMA {pragma}")
+        connection.execute("BEGIN")
+        for model in RECORD_MODELS:
+            connection.execute(create_table_sql(model))
+        problems: list[Problem] = []
+        duplicates = _load(connection, data_dir, problems, progress)
+        # Cross-record checks on a partial load would mostly echo the per-record problems.
+        findings = duplicates if problems else duplicates + cross_record_findings(connection)
+        if findings:
+            problems.extend(locate(data_dir, findings))
+        if problems:
+            raise InvalidData(problems)
+        for model in (*RECORD_MODELS, SourceSentence):
+            for statement in index_sql(model) + fts_sql(model):
+                connection.execute(statement)
+        for statement in view_sql():
+            connection.execute(statement)
+        counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
+        digest = input_digest(data_dir)
+        _write_build_info(connection, counts, digest)
+        connection.execute("COMMIT")
+        _check_integrity(connection)
+        return BuildResult(path, counts, digest)
+    finally:
+        connection.close()
+
+
+def _load(connection: sqlite3.Connection, data_dir: Path, problems: list[Problem], progress: Callable[[int], None] | None) -> list:
+    """Insert every valid record; returns findings for ids defined more than once."""
+    validator = RecordValidator(data_dir, problems)
+    columns = {model.table: list(model.model_fields) for model in RECORD_MODELS}
+    statements = {
+        table: f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in names)}) VALUES ({", ".join("?" * len(names))})'
+        for table, names in columns.items()
+    }
+    batches: dict[str, list[tuple]] = {table: [] for table in columns}
+    duplicates: list = []
+    boilerplate: dict[str, list[str]] = {}
+
+    def flush(table: str) -> None:
+        rows = batches[table]
+        try:
+            connection.executemany(statements[table], rows)
+        except sqlite3.IntegrityError:
+            for row in rows:
+                try:
+                    connection.execute(statements[table], row)
+                except sqlite3.IntegrityError:
+                    model = MODELS_BY_TABLE[table]
+                    key = "|".join(str(row[columns[table].index(name)]) for name in model.primary_key)
+                    duplicates.append((table, key, model.primary_key[-1], f"{' + '.join(model.primary_key)} '{key}' is used by more than one {table} record"))
+        rows.clear()
+
+    seen = 0
+    for raw in read_records(data_dir, problems):
+        for record, _location in validator.validate(raw):
+            batch = batches[record.table]
+            batch.append(row_values(record, columns[record.table]))
+            if isinstance(record, Source) and record.boilerplate:
+                boilerplate[record.id] = record.boilerplate
+            if len(batch) >= BATCH_SIZE:
+                flush(record.table)
+        seen += 1
+        if progress and seen % BATCH_SIZE == 0:
+            progress(seen)
+        if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
+            problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
+            break
+    for table in batches:
+        flush(table)
+    _insert_sentences(connection, validator.source_texts, boilerplate)
+    if progress:
+        progress(seen)
+    return duplicates
+
+
+def _insert_sentences(connection: sqlite3.Connection, texts: dict[str, str | None], boilerplate: dict[str, list[str]]) -> None:
+    connection.execute(create_table_sql(SourceSentence))
+    names = list(SourceSentence.model_fields)
+    statement = f'INSERT INTO source_sentences ({", ".join(chr(34) + n + chr(34) for n in names)}) VALUES ({", ".join("?" * len(names))})'
+    for source_id, text in texts.items():
+        if text is None:
+            continue
+        passages = [(found, found + len(passage)) for passage in boilerplate.get(source_id, []) if (found := text.find(passage)) >= 0]
+        rows = (
+            (f"{source_id}-s{ordinal}", source_id, ordinal, start, end, text[start:end], any(a <= start and end <= b for a, b in passages))
+            for ordinal, (start, end) in enumerate(sentence_spans(text), start=1)
+        )
+        connection.executemany(statement, rows)
+
+
+def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], digest: str) -> None:
+    connection.execute(create_table_sql(BuildInfo))
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    built_at = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).isoformat() if epoch else None
+    info = BuildInfo(
+        package_version=__version__,
+        schema_version=SCHEMA_VERSION,
+        input_digest=digest,
+        record_counts=json.dumps(counts, sort_keys=True),
+        built_at=built_at,
+    )
+    names = list(BuildInfo.model_fields)
+    connection.execute(f"INSERT INTO build_info ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row_values(info, names))
+
+
+def _check_integrity(connection: sqlite3.Connection) -> None:
+    broken = connection.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"foreign_key_check failed after validation passed: {broken[:5]}")
+    (status,) = connection.execute("PRAGMA quick_check").fetchone()
+    if status != "ok":
+        raise RuntimeError(f"quick_check failed: {status}")
+

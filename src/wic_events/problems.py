@@ -1,0 +1,48 @@
+"""What went wrong, and where: the one error type every stage reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record was read: a file under data/, and a line (CSV, JSONL) or key path (JSON)."""
+
+    file: str
+    line: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f":{self.line}"
+        if self.path:
+            text += f" at {self.path}"
+        return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, said so that a contributor knows what to fix."""
+
+    location: Location
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {**asdict(self.location), "field": self.field, "message": self.message}
+
+
+class InvalidData(Exception):
+    """Raised when the input has problems; carries all of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the data")

@@ -1,0 +1,237 @@
+"""Reading record files under data/: JSON bundles, JSON Lines and CSV.
+
+Every record comes out with its table and the place it was read from, so that
+any later stage can say exactly where a problem lies. Reading streams: a JSON
+Lines or CSV file of any size is read one line at a time.
+
+Layout rules:
+
+* ``*.json`` files are bundles (see ``schemas.bundle_model``), checked against
+  ``schema/bundle.schema.json`` with ``jsonschema``.
+* ``*.csv`` and ``*.jsonl`` files hold records of one table: the file's stem when the
+  file lies directly in data/ (``data/people.csv``), otherwise the name of its top
+  folder (``data/events/part-001.jsonl``).
+* Records of the ``sources`` table live under ``data/sources/``, which is read first,
+  so that evidence anywhere else can be checked against the source texts. Other
+  files (the source documents themselves) are read only through a source's ``file``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .models import MODELS_BY_TABLE, RECORD_MODELS, Source
+from .problems import Location, Problem
+from .schemas import bundle_model
+
+RECORD_SUFFIXES = (".json", ".jsonl", ".csv")
+SOURCES_FOLDER = "sources"
+
+
+@dataclass
+class RawRecord:
+    """A record as written in a file, before validation."""
+
+    table: str
+    data: dict[str, Any]
+    location: Location
+    default_source_id: str | None = None
+
+
+def default_data_dir() -> Path:
+    """The repository's data/ when running from a checkout, else the copy inside the package."""
+    package_dir = Path(__file__).resolve().parent
+    checkout_data = package_dir.parent.parent / "data"
+    if (checkout_data / SOURCES_FOLDER).is_dir():
+        return checkout_data
+    return package_dir / "data"
+
+
+def record_files(data_dir: Path) -> list[Path]:
+    """Record files in reading order: data/sources/ first, then the rest by path."""
+    files = [path for path in data_dir.rglob("*") if path.is_file() and path.suffix in RECORD_SUFFIXES]
+    return sorted(files, key=lambda path: (path.relative_to(data_dir).parts[0] != SOURCES_FOLDER, path.as_posix()))
+
+
+def input_files(data_dir: Path) -> list[Path]:
+    """Every file under data_dir that the build reads, record files and carried documents alike."""
+    return sorted(path for path in data_dir.rglob("*") if path.is_file() and not path.name.startswith("."))
+
+
+def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
+    """Yield every record under ``data_dir``; append what cannot be read to ``problems``."""
+    for path in record_files(data_dir):
+        relative = path.relative_to(data_dir).as_posix()
+        if path.suffix == ".json":
+            records = _read_bundle(path, relative, problems)
+        else:
+            table = _table_for(path.relative_to(data_dir))
+            if table not in MODELS_BY_TABLE or table == "build_info":
+                problems.append(Problem(Location(relative), f"no table named '{table}'; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
+                continue
+            reader = _read_jsonl if path.suffix == ".jsonl" else _read_csv
+            records = reader(path, relative, table, problems)
+        for record in records:
+            if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
+                problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
+                continue
+            yield record
+
+
+def _table_for(relative: Path) -> str:
+    return relative.stem if len(relative.parts) == 1 else relative.parts[0]
+
+
+def _decode(path: Path, relative: str, problems: list[Problem]) -> str | None:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        problems.append(Problem(Location(relative, line), f"invalid UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); save the file as UTF-8"))
+        return None
+    if not text.strip():
+        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key '{key}' in one object")
+        result[key] = value
+    return result
+
+
+def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as error:
+        line = location.line + error.lineno - 1 if location.line else error.lineno
+        problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno})"))
+    except ValueError as error:
+        problems.append(Problem(location, f"malformed JSON: {error}"))
+    return None
+
+
+@cache
+def _bundle_validator() -> jsonschema.protocols.Validator:
+    schema = bundle_model().model_json_schema(by_alias=True)
+    validator_class = jsonschema.validators.validator_for(schema)
+    return validator_class(schema)
+
+
+def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator[RawRecord]:
+    text = _decode(path, relative, problems)
+    if text is None:
+        return
+    bundle = _parse_json(text, Location(relative), problems)
+    if bundle is None:
+        return
+    if not isinstance(bundle, dict):
+        problems.append(Problem(Location(relative), f"a bundle is a JSON object with a list per table, not {type(bundle).__name__}"))
+        return
+    rejected: set[tuple[str, int]] = set()
+    for error in sorted(_bundle_validator().iter_errors(bundle), key=lambda e: [f"{part:09d}" if isinstance(part, int) else part for part in e.absolute_path]):
+        where = list(error.absolute_path)
+        if len(where) >= 2 and isinstance(where[1], int):
+            rejected.add((where[0], where[1]))
+        field = str(where[2]) if len(where) >= 3 else None
+        problems.append(Problem(Location(relative, path=_key_path(where)), _schema_message(error), field))
+    source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
+    for table, records in bundle.items():
+        if table not in MODELS_BY_TABLE or not isinstance(records, list):
+            continue
+        for position, record in enumerate(records):
+            if (table, position) in rejected or not isinstance(record, dict):
+                continue
+            yield RawRecord(table, record, Location(relative, path=f"{table}[{position}]"), source_id)
+
+
+def _key_path(parts: list[Any]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{error.message}; allowed fields: {', '.join(allowed)}"
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+    return error.message
+
+
+def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
+    with path.open("rb") as handle:
+        seen_any = False
+        for line_number, raw_line in enumerate(handle, start=1):
+            location = Location(relative, line_number)
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problems.append(Problem(location, f"invalid UTF-8 (byte {raw_line[error.start]:#04x} at column {error.start + 1}); save the file as UTF-8"))
+                continue
+            if not line.strip():
+                continue
+            seen_any = True
+            record = _parse_json(line, location, problems)
+            if record is None:
+                continue
+            if not isinstance(record, dict):
+                problems.append(Problem(location, f"each line holds one JSON object, not {type(record).__name__}"))
+                continue
+            yield RawRecord(table, record, location)
+    if not seen_any:
+        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+
+
+def _read_csv(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
+    text = _decode(path, relative, problems)
+    if text is None:
+        return
+    model = MODELS_BY_TABLE[table]
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(rows)
+        header_problems = _check_header(header, model.model_fields, Location(relative, 1))
+        if header_problems:
+            problems.extend(header_problems)
+            return
+        for row in rows:
+            location = Location(relative, rows.line_num)
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
+                continue
+            yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location)
+    except csv.Error as error:
+        problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
+
+
+def _check_header(header: list[str], fields: dict[str, Any], location: Location) -> list[Problem]:
+    found = []
+    unknown = [name for name in header if name not in fields]
+    if unknown:
+        found.append(Problem(location, f"unknown column(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(fields)}"))
+    missing = [name for name, info in fields.items() if info.is_required() and name not in header]
+    if missing:
+        found.append(Problem(location, f"missing required column(s) {', '.join(map(repr, missing))}"))
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        found.append(Problem(location, f"column(s) named twice: {', '.join(map(repr, repeated))}"))
+    return found

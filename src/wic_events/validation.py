@@ -1,0 +1,365 @@
+"""Checking records: each on its own (the models), then across records (SQL over the loaded tables).
+
+Per-record checks run while the build streams the input. Cross-record checks run
+as queries against the tables being compiled, so that memory stays flat however
+large the input; each finding names a table and key, and ``locate`` reads the
+input again to say in which file and line that record was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import (
+    MODELS_BY_TABLE,
+    RECORD_MODELS,
+    Citation,
+    Evidence,
+    Event,
+    Participant,
+    Place,
+    Record,
+    Source,
+    StatedTotal,
+    earliest_day,
+    latest_day,
+    reference_fields,
+)
+from .problems import Location, Problem
+from .reading import RawRecord, read_records
+
+_NOT_LOADED = object()
+
+
+def record_key(record: Record) -> str:
+    """The text that identifies a record within its table (its id, or its key columns joined)."""
+    return "|".join(str(getattr(record, name)) for name in record.primary_key)
+
+
+class RecordValidator:
+    """Validates raw records one by one and turns their citations into evidence records.
+
+    Keeps the text of every source seen so far, so that evidence quotes can be
+    located; sources are read before anything else (see ``reading``).
+    """
+
+    def __init__(self, data_dir: Path, problems: list[Problem]):
+        self.data_dir = data_dir
+        self.problems = problems
+        self.source_texts: dict[str, str | None] = {}
+
+    def validate(self, raw: RawRecord) -> list[tuple[Record, Location]]:
+        """The record and the evidence it carries, or nothing when the record is invalid."""
+        model = MODELS_BY_TABLE[raw.table]
+        data = dict(raw.data)
+        citations = data.pop("evidence", []) if model is not Evidence else []
+        if model is Evidence and raw.default_source_id and "source_id" not in data:
+            data["source_id"] = raw.default_source_id
+        record = self._model(model, data, raw.location)
+        if record is None:
+            return []
+        if isinstance(record, Source):
+            self._read_source_text(record, raw.location)
+        if isinstance(record, Evidence):
+            return [(record, raw.location)] if self._check_evidence(record, raw.location) else []
+        if isinstance(record, StatedTotal):
+            self._check_stated_total(record, raw.location)
+        validated = [(record, raw.location)]
+        validated.extend(self._citations(record, citations, raw))
+        return validated
+
+    def _model(self, model: type[Record], data: dict[str, Any], location: Location) -> Record | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            for detail in error.errors():
+                field = ".".join(str(part) for part in detail["loc"]) or None
+                self.problems.append(Problem(location, _describe(detail), field))
+            return None
+
+    def _citations(self, record: Record, citations: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
+        if not isinstance(citations, list):
+            self.problems.append(Problem(raw.location, "evidence must be a list of citations", "evidence"))
+            return
+        if citations and "id" not in record.primary_key:
+            self.problems.append(Problem(raw.location, f"records of {record.table} have no id to cite; cite the record they name instead", "evidence"))
+            return
+        for position, data in enumerate(citations):
+            location = Location(raw.location.file, raw.location.line, f"{raw.location.path or ''}.evidence[{position}]".lstrip("."))
+            if not isinstance(data, dict):
+                self.problems.append(Problem(location, "a citation is an object with a quote"))
+                continue
+            citation = self._model(Citation, data, location)  # type: ignore[arg-type]
+            if citation is None:
+                continue
+            source_id = citation.source_id or raw.default_source_id
+            if source_id is None:
+                self.problems.append(Problem(location, "no source_id: name one in the citation or at the top of the bundle", "source_id"))
+                continue
+            evidence = self._model(
+                Evidence,
+                {
+                    "source_id": source_id,
+                    "record_table": record.table,
+                    "record_id": record.id,  # type: ignore[attr-defined]
+                    "field": citation.field,
+                    "quote": citation.quote,
+                    "occurrence": citation.occurrence,
+                },
+                location,
+            )
+            if evidence is not None and self._check_evidence(evidence, location):
+                yield evidence, location
+
+    def _read_source_text(self, source: Source, location: Location) -> None:
+        if source.file is None:
+            if source.text is not None and source.sha256 is not None and _sha256(source.text.encode()) != source.sha256:
+                self.problems.append(Problem(location, "sha256 does not match the inline text", "sha256"))
+            self.source_texts[source.id] = source.text
+            return
+        path = (self.data_dir / source.file).resolve()
+        if not path.is_relative_to(self.data_dir.resolve()) or not path.is_file():
+            self.problems.append(Problem(location, f"no file '{source.file}' under the data folder", "file"))
+            return
+        content = path.read_bytes()
+        digest = _sha256(content)
+        if digest != source.sha256:
+            self.problems.append(
+                Problem(location, f"the file's sha256 is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
+            )
+            return
+        try:
+            source.text = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(location, f"'{source.file}' is not valid UTF-8 (offset {error.start})", "file"))
+            return
+        self.source_texts[source.id] = source.text
+        for position, passage in enumerate(source.boilerplate):
+            if passage not in source.text:
+                self.problems.append(Problem(location, f"boilerplate passage not found in the text: {_preview(passage)}", f"boilerplate.{position}"))
+
+    def _check_evidence(self, evidence: Evidence, location: Location) -> bool:
+        model = MODELS_BY_TABLE.get(evidence.record_table)
+        if model is None or "id" not in model.primary_key:
+            tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
+            self.problems.append(Problem(location, f"'{evidence.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table"))
+            return False
+        if evidence.field is not None and evidence.field not in model.model_fields:
+            self.problems.append(Problem(location, f"{evidence.record_table} has no field '{evidence.field}'", "field"))
+            return False
+        text = self.source_texts.get(evidence.source_id, _NOT_LOADED)
+        if text is _NOT_LOADED:
+            return True  # an unknown source is reported by the reference check
+        if text is None:
+            if evidence.start is not None or evidence.end is not None:
+                self.problems.append(Problem(location, "the source's text is not carried, so the quote cannot have offsets", "start"))
+                return False
+            return True
+        return self._locate_quote(evidence, text, location)  # type: ignore[arg-type]
+
+    def _locate_quote(self, evidence: Evidence, text: str, location: Location) -> bool:
+        quote = evidence.quote
+        found = text.count(quote)
+        if found == 0:
+            self.problems.append(Problem(location, f"quote not found in source '{evidence.source_id}': {_preview(quote)}{_near_miss(quote, text)}", "quote"))
+            return False
+        wanted = evidence.occurrence
+        if wanted is None and found > 1:
+            self.problems.append(Problem(location, f"quote occurs {found} times in source '{evidence.source_id}'; say which with occurrence (1 to {found})", "occurrence"))
+            return False
+        if wanted is not None and wanted > found:
+            self.problems.append(Problem(location, f"occurrence {wanted} asked, but the quote occurs {found} time(s)", "occurrence"))
+            return False
+        start = -1
+        for _ in range(wanted or 1):
+            start = text.find(quote, start + 1)
+        end = start + len(quote)
+        for name, given, actual in (("start", evidence.start, start), ("end", evidence.end, end)):
+            if given is not None and given != actual:
+                self.problems.append(Problem(location, f"{name}={given}, but the quote is found at {name}={actual}", name))
+                return False
+        evidence.start, evidence.end = start, end
+        return True
+
+    def _check_stated_total(self, total: StatedTotal, location: Location) -> None:
+        model = MODELS_BY_TABLE.get(total.record_table)
+        if model is None:
+            self.problems.append(Problem(location, f"no table named '{total.record_table}'", "record_table"))
+            return
+        for column in total.match:
+            if column not in model.model_fields:
+                self.problems.append(Problem(location, f"{total.record_table} has no column '{column}'", f"match.{column}"))
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _preview(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _near_miss(quote: str, text: str) -> str:
+    folded = " ".join(quote.split())
+    if folded.lower() in " ".join(text.split()).lower():
+        return " (it is there with other spacing or letter case: copy the source's exact characters)"
+    return ""
+
+
+def _describe(detail: dict[str, Any]) -> str:
+    message = detail["msg"].removeprefix("Value error, ")
+    if detail["type"] == "missing":
+        return "required field is missing"
+    if detail["type"] == "extra_forbidden":
+        return "unknown field"
+    value = detail.get("input")
+    if detail["type"] == "string_pattern_mismatch" or not isinstance(value, (dict, list)):
+        return f"{message} (got {_preview(str(value), 60)})" if "input" in detail and detail["type"] != "value_error" else message
+    return message
+
+
+# Cross-record checks. Each yields (table, key, field, message) for records found wrong.
+
+Finding = tuple[str, str, str | None, str]
+
+
+def check_references(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """Every foreign key, every evidence target and every alternate name points to an existing row."""
+    for model in RECORD_MODELS:
+        key = _key_sql(model)
+        for column, target in reference_fields(model).items():
+            query = (
+                f"SELECT {key}, t.{column} FROM {model.table} t WHERE t.{column} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = t.{column})"
+            )
+            for row_key, value in connection.execute(query):
+                yield model.table, row_key, column, f"no {target} record with id '{value}'"
+    for target in (model for model in RECORD_MODELS if "id" in model.primary_key):
+        query = (
+            "SELECT e.id, e.record_id FROM evidence e WHERE e.record_table = ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {target.table} r WHERE r.id = e.record_id)"
+        )
+        for row_key, value in connection.execute(query, (target.table,)):
+            yield "evidence", row_key, "record_id", f"no {target.table} record with id '{value}'"
+    for table in ("people", "organizations", "places"):
+        query = (
+            f"SELECT {_key_sql(MODELS_BY_TABLE['alternate_names'])}, t.entity_id FROM alternate_names t WHERE t.entity_table = ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.id = t.entity_id)"
+        )
+        for row_key, value in connection.execute(query, (table,)):
+            yield "alternate_names", row_key, "entity_id", f"no {table} record with id '{value}'"
+
+
+def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """No event or place is, through its parents, inside itself."""
+    for model in (Event, Place):
+        query = f"""
+            WITH RECURSIVE walk(start, node, depth) AS (
+                SELECT id, parent_id, 1 FROM {model.table} WHERE parent_id IS NOT NULL
+                UNION ALL
+                SELECT walk.start, t.parent_id, walk.depth + 1
+                FROM walk JOIN {model.table} t ON t.id = walk.node
+                WHERE t.parent_id IS NOT NULL AND walk.node != walk.start AND walk.depth < 10000
+            )
+            SELECT DISTINCT start FROM walk WHERE node = start ORDER BY start"""
+        for (row_id,) in connection.execute(query):
+            yield model.table, row_id, "parent_id", "parent links form a cycle: the record is its own ancestor"
+
+
+def check_event_dates(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """A child event lies within its parent's dates."""
+    query = """
+        SELECT c.id, p.id, coalesce(p.start_date, ''), coalesce(p.end_date, p.start_date, '')
+        FROM events c JOIN events p ON p.id = c.parent_id
+        WHERE c.start_date IS NOT NULL AND p.start_date IS NOT NULL AND (
+            latest_day(coalesce(c.end_date, c.start_date)) < earliest_day(p.start_date)
+            OR earliest_day(c.start_date) > latest_day(coalesce(p.end_date, p.start_date))
+            OR latest_day(c.start_date) < earliest_day(p.start_date)
+            OR earliest_day(coalesce(c.end_date, c.start_date)) > latest_day(coalesce(p.end_date, p.start_date)))"""
+    for child, parent, start, end in connection.execute(query):
+        yield "events", child, "start_date", f"the event lies outside its parent '{parent}' ({start} to {end})"
+
+
+def check_positions_of_participants(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """A participant's position is held by that same participant."""
+    query = """
+        SELECT pa.id, po.id, po.person_id FROM participants pa JOIN positions po ON po.id = pa.position_id
+        WHERE po.person_id != pa.person_id"""
+    for row_id, position, holder in connection.execute(query):
+        yield "participants", row_id, "position_id", f"position '{position}' is held by '{holder}', not by this participant"
+
+
+def check_preferred_counts(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """At most one claim about a number is preferred."""
+    query = "SELECT event_id, subject, group_concat(id, ', ') FROM counts WHERE preferred = 1 GROUP BY event_id, subject HAVING count(*) > 1"
+    for event_id, subject, ids in connection.execute(query):
+        first = ids.split(", ")[0]
+        yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' are preferred ({ids}); prefer one at most"
+
+
+def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """Where a source states how many items there are, the records add up."""
+    for row_id, table, match, expected, as_reported in connection.execute(
+        "SELECT id, record_table, match, expected, as_reported FROM stated_totals ORDER BY id"
+    ).fetchall():
+        conditions = json.loads(match)
+        model = MODELS_BY_TABLE.get(table)
+        if model is None or any(column not in model.model_fields for column in conditions):
+            continue  # reported when the record was validated
+        where = " AND ".join(f"{column} = ?" for column in conditions) or "1"
+        (actual,) = connection.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(conditions.values())).fetchone()
+        if actual != expected:
+            yield "stated_totals", row_id, "expected", f"the source says {as_reported!r} ({expected}), but {actual} {table} record(s) match {conditions}"
+
+
+CROSS_RECORD_CHECKS = (
+    check_references,
+    check_parent_cycles,
+    check_event_dates,
+    check_positions_of_participants,
+    check_preferred_counts,
+    check_stated_totals,
+)
+
+
+def register_date_functions(connection: sqlite3.Connection) -> None:
+    """SQL functions the cross-record checks use for partial dates."""
+    for name, function in (("earliest_day", earliest_day), ("latest_day", latest_day)):
+        connection.create_function(name, 1, lambda value, f=function: None if value is None else f(value).isoformat(), deterministic=True)
+
+
+def cross_record_findings(connection: sqlite3.Connection) -> list[Finding]:
+    register_date_functions(connection)
+    return [finding for check in CROSS_RECORD_CHECKS for finding in check(connection)]
+
+
+def locate(data_dir: Path, findings: Iterable[Finding]) -> list[Problem]:
+    """Turn findings into problems with file and line, reading the input again to find each record."""
+    wanted: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+    for table, key, field, message in findings:
+        wanted.setdefault((table, key), []).append((field, message))
+    problems: list[Problem] = []
+    found: set[tuple[str, str]] = set()
+    validator = RecordValidator(data_dir, [])
+    for raw in read_records(data_dir, []):
+        for record, location in validator.validate(raw):
+            ident = (record.table, record_key(record))
+            for field, message in wanted.get(ident, []):
+                problems.append(Problem(location, message, field))
+                found.add(ident)
+    for ident, details in wanted.items():
+        if ident not in found:
+            problems.extend(Problem(Location(f"{ident[0]} '{ident[1]}'"), message, field) for field, message in details)
+    return problems
+
+
+def _key_sql(model: type[Record]) -> str:
+    return " || '|' || ".join(f"t.{name}" for name in model.primary_key)
