@@ -344,3 +344,15 @@ def _check_integrity(connection: sqlite3.Connection) -> None:
     if status != "ok":
         raise RuntimeError(f"quick_check failed: {status}")
 
+
+
+def is_stale(database: Path, data_dir: Path) -> bool:
+    """True when the database is missing, unreadable, or was built from other inputs."""
+    if not database.is_file():
+        return True
+    try:
+        with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as connection:
+            (built_from,) = connection.execute("SELECT input_digest FROM build_info").fetchone()
+    except (sqlite3.Error, TypeError):
+        return True
+    return built_from != input_digest(data_dir)

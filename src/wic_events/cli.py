@@ -1,0 +1,247 @@
+"""The ``wic-events`` command line: a thin face over the package's functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .loader import connect, db_path
+from .problems import InvalidData, Problem
+from .reading import default_data_dir
+
+DATA_OPTION = click.option(
+    "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder of records to read (default: the repository's data/, or the package's copy).",
+)
+DB_OPTION = click.option(
+    "--db", "database", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Database file (default: the package's wic_events.db, or $WIC_EVENTS_DB).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wic-events")
+def cli() -> None:
+    """wic-events: the World Internet Conference as an open dataset.
+
+    Records under data/ are validated and compiled into one SQLite file, which
+    'wic-events serve' publishes with Datasette on 127.0.0.1.
+    """
+
+
+def _report(problems: list[Problem], output_format: str = "text") -> None:
+    if output_format == "json":
+        click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2, ensure_ascii=False))
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s) found.", err=True)
+
+
+def _resolve_data(data_dir: Path | None) -> Path:
+    data_dir = data_dir or default_data_dir()
+    if not data_dir.is_dir():
+        raise click.UsageError(f"no data folder at {data_dir}")
+    return data_dir
+
+
+def run_build(data_dir: Path, output: Path, quiet: bool = False) -> int:
+    """Build, print a summary or the problems; returns the exit status."""
+    from .compiling import build
+
+    try:
+        if not quiet and sys.stderr.isatty():
+            result = _build_with_progress(build, data_dir, output)
+        else:
+            result = build(data_dir, output)
+    except InvalidData as error:
+        _report(error.problems)
+        click.echo(f"Build failed; {output} is unchanged.", err=True)
+        return 1
+    if not quiet:
+        total = sum(result.counts.values())
+        click.echo(f"Built {result.output}: {total} rows in {len(result.counts)} tables (input digest {result.input_digest[:12]}).")
+    return 0
+
+
+def _build_with_progress(build, data_dir: Path, output: Path):
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
+    with Progress(*columns, console=None, transient=True) as display:
+        task = display.add_task("Building", total=None)
+        return build(data_dir, output, lambda seen: display.update(task, completed=seen))
+
+
+@cli.command()
+@DATA_OPTION
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write the database (default: the package's wic_events.db).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def build(data_dir: Path | None, output: Path | None, quiet: bool) -> None:
+    """Validate data/ and compile it into one SQLite file.
+
+    The file is replaced only when the new one is complete and valid; on any
+    problem the old file is left as it was and every problem is listed.
+    """
+    sys.exit(run_build(_resolve_data(data_dir), output or db_path(), quiet))
+
+
+@cli.command()
+@DATA_OPTION
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="json prints the problems as a list of objects, for tools and editors.")
+def validate(data_dir: Path | None, output_format: str) -> None:
+    """Check every record and cross-record rule without writing anything."""
+    from .compiling import check_only
+
+    data_dir = _resolve_data(data_dir)
+    with tempfile.TemporaryDirectory(prefix="wic-events-validate-") as scratch:
+        problems = check_only(data_dir, Path(scratch))
+    if problems:
+        _report(problems, output_format)
+        sys.exit(1)
+    if output_format == "json":
+        click.echo("[]")
+    click.echo(f"{data_dir}: no problems found.", err=output_format == "json")
+
+
+@cli.command()
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"), show_default=True, help="Folder for the JSON Schema files.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("datasette.yaml"), show_default=True, help="Where to write the Datasette configuration.")
+@click.option("--check", is_flag=True, help="Write nothing; fail if a file differs from what the models generate.")
+def schema(output: Path, config_file: Path, check: bool) -> None:
+    """Write the JSON Schema files and datasette.yaml, derived from the models."""
+    from .publishing import render_config
+    from .schemas import stale_schema_files, write_schema_files
+
+    if check:
+        stale = stale_schema_files(output)
+        if not config_file.is_file() or config_file.read_text(encoding="utf-8") != render_config():
+            stale.append(str(config_file))
+        if stale:
+            click.echo(f"Out of date (run 'wic-events schema'): {', '.join(stale)}", err=True)
+            sys.exit(1)
+        click.echo("Schema files and Datasette configuration match the models.")
+        return
+    written = write_schema_files(output)
+    config_file.write_text(render_config(), encoding="utf-8")
+    click.echo(f"Wrote {len(written)} schema files to {output} and {config_file}.")
+
+
+@cli.command()
+@DB_OPTION
+def info(database: Path | None) -> None:
+    """Print the package and schema versions, input digest and row counts of the database."""
+    from .models import BuildInfo
+    from .loader import records
+
+    with _open(database) as connection:
+        (build_info,) = records(BuildInfo, connection)
+    click.echo(f"database:        {database or db_path()}")
+    click.echo(f"package version: {build_info.package_version}")
+    click.echo(f"schema version:  {build_info.schema_version}")
+    click.echo(f"input digest:    {build_info.input_digest}")
+    click.echo(f"built at:        {build_info.built_at or '(not recorded; set SOURCE_DATE_EPOCH to record it)'}")
+    for table, count in json.loads(build_info.record_counts).items():
+        click.echo(f"  {table:<18} {count:>10,}")
+
+
+def _open(database: Path | None):
+    try:
+        return connect(database)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+@DATA_OPTION
+@DB_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", default=8001, show_default=True, help="Port to listen on.")
+def serve(data_dir: Path | None, database: Path | None, host: str, port: int) -> None:
+    """Build the database if it is missing or out of date, then serve it with Datasette."""
+    from .compiling import is_stale
+    from .publishing import serve as run_datasette
+
+    database = database or db_path()
+    data_dir = data_dir or default_data_dir()
+    if data_dir.is_dir() and is_stale(database, data_dir):
+        click.echo(f"Building {database} from {data_dir} ...", err=True)
+        status = run_build(data_dir, database)
+        if status:
+            sys.exit(status)
+    if not database.is_file():
+        raise click.ClickException(f"no database at {database} and no data folder to build it from")
+    click.echo(f"Serving {database} at http://{host}:{port}/ (Ctrl+C to stop)")
+    sys.exit(run_datasette(database, host, port))
+
+
+@cli.command()
+@click.argument("source_id", required=False)
+@DB_OPTION
+@click.option("--all", "show_all", is_flag=True, help="List the cited sentences too, not only the uncited ones.")
+def coverage(source_id: str | None, database: Path | None, show_all: bool) -> None:
+    """Which sentences of a source are cited by evidence, and the cited share.
+
+    Passages listed in the source's 'boilerplate' field are left out. Exits with
+    status 1 when a fact-bearing sentence is not cited.
+    """
+    from .coverage import source_coverage
+
+    with _open(database) as connection:
+        reports = source_coverage(connection, source_id)
+    if not reports:
+        raise click.ClickException(f"no carried source {'named ' + source_id if source_id else 'in the database'}")
+    complete = True
+    for report in reports:
+        total = len(report.cited) + len(report.uncited)
+        click.echo(f"{report.source_id}: {len(report.cited)} of {total} sentences cited ({report.share:.0%}); {len(report.boilerplate)} boilerplate left out")
+        if show_all:
+            for ordinal, text in report.cited:
+                click.echo(f"  cited    {ordinal:>3}  {text}")
+        for ordinal, text in report.uncited:
+            click.echo(f"  UNCITED  {ordinal:>3}  {text}")
+        for ordinal, text in report.boilerplate:
+            click.echo(f"  skipped  {ordinal:>3}  {text}")
+        complete = complete and not report.uncited
+    sys.exit(0 if complete else 1)
+
+
+@cli.command()
+@click.argument("record_id")
+@DB_OPTION
+def show(record_id: str, database: Path | None) -> None:
+    """Print a record and its evidence quotes in their context."""
+    from .coverage import find_record
+
+    with _open(database) as connection:
+        found = find_record(connection, record_id)
+    if not found:
+        raise click.ClickException(f"no record with id '{record_id}'")
+    for record in found:
+        click.secho(f"{record.table} {record_id}", bold=True)
+        for name, value in record.values.items():
+            if value is not None and name != "text":
+                click.echo(f"  {name}: {value}")
+        click.echo(f"  evidence ({len(record.evidence)}):")
+        for item in record.evidence:
+            where = f" [{item['field']}]" if item["field"] else ""
+            if item["start"] is None:
+                click.echo(f"    -{where} \"{item['quote']}\" ({item['source_id']}, not located)")
+                continue
+            click.echo(f"    -{where} {item['source_id']} {item['start']}-{item['end']}:")
+            click.echo(f"      ...{_tail(item['before'])}" + click.style(item["quote"], bold=True) + f"{_head(item['after'])}...")
+
+
+def _tail(text: str | None, size: int = 60) -> str:
+    words = " ".join((text or "").split())
+    return words[-size:].partition(" ")[2] + " " if len(words) > size else words + " "
+
+
+def _head(text: str | None, size: int = 60) -> str:
+    words = " ".join((text or "").split())
+    return " " + words[:size].rpartition(" ")[0] if len(words) > size else " " + words
