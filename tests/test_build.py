@@ -1,0 +1,140 @@
+"""The compiled database: the public contract, keys, indexes, full-text search, views."""
+
+import sqlite3
+
+import pytest
+
+from wic_events.compiling import build
+from wic_events.models import RECORD_MODELS, reference_fields
+
+CONTRACT = {
+    "sources": "id, title, publisher, url, language, published_on, sha256, text",
+    "places": "id, name, kind, parent_id, country_code, latitude, longitude",
+    "organizations": "id, name, abbreviation, kind, country_code",
+    "people": "id, name, sort_name, wikidata_id",
+    "alternate_names": "entity_table, entity_id, name, language",
+    "positions": "id, person_id, title, organization_id, country_code, start_date, end_date, as_of",
+    "events": "id, name, kind, series, edition, parent_id, sequence, start_date, end_date, time_of_day, place_id, theme, source_id",
+    "counts": "id, event_id, subject, value, qualifier, low, high, as_reported",
+    "participants": "id, event_id, person_id, role, position_id",
+    "speeches": "id, event_id, speaker_id, on_behalf_of_id, delivery_mode, kind, title, summary",
+    "speech_points": "id, speech_id, ordinal, kind, label, text",
+    "evidence": "id, source_id, record_table, record_id, start, end, quote",
+    "build_info": "package_version, schema_version, input_digest, record_counts, built_at",
+}
+
+CONTRACT_REFERENCES = {
+    ("places", "parent_id"): "places",
+    ("positions", "person_id"): "people",
+    ("positions", "organization_id"): "organizations",
+    ("events", "parent_id"): "events",
+    ("events", "place_id"): "places",
+    ("events", "source_id"): "sources",
+    ("counts", "event_id"): "events",
+    ("participants", "event_id"): "events",
+    ("participants", "person_id"): "people",
+    ("participants", "position_id"): "positions",
+    ("speeches", "event_id"): "events",
+    ("speeches", "speaker_id"): "people",
+    ("speeches", "on_behalf_of_id"): "people",
+    ("speech_points", "speech_id"): "speeches",
+    ("evidence", "source_id"): "sources",
+}
+
+
+@pytest.mark.parametrize("table", CONTRACT)
+def test_every_contract_column_exists(connection, table):
+    columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+    assert set(CONTRACT[table].split(", ")) <= columns
+
+
+def test_contract_foreign_keys_are_declared(connection):
+    declared = {}
+    for table in CONTRACT:
+        for row in connection.execute(f"PRAGMA foreign_key_list({table})"):
+            declared[(table, row["from"])] = row["table"]
+    assert CONTRACT_REFERENCES.items() <= declared.items()
+
+
+def test_foreign_keys_hold_and_the_file_is_sound(connection):
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_every_foreign_key_column_is_indexed(connection):
+    for model in RECORD_MODELS:
+        indexed = {
+            connection.execute(f"PRAGMA index_info('{index['name']}')").fetchone()["name"]
+            for index in connection.execute(f"PRAGMA index_list({model.table})")
+        }
+        for column in reference_fields(model):
+            assert column in indexed, f"{model.table}.{column}"
+
+
+@pytest.mark.parametrize(
+    "table, query, expected",
+    [
+        ("speeches", "sovereignty", "wic-2015-xi-jinping-keynote"),
+        ("speech_points", "infrastructure", "wic-2015-xi-jinping-keynote-proposal-1"),
+        ("events", "Interconnected", "wic-2015"),
+        ("people", "Medvedev", "dmitry-medvedev"),
+        ("sources", "Wuzhen", "wic-2015-opening-news-release"),
+        ("summaries", "digital", "wic-2015-opening-guest-speeches"),
+    ],
+)
+def test_full_text_search(connection, table, query, expected):
+    rows = connection.execute(
+        f"SELECT t.id FROM {table}_fts JOIN {table} t ON t.rowid = {table}_fts.rowid WHERE {table}_fts MATCH ?", (query,)
+    ).fetchall()
+    assert expected in [row[0] for row in rows]
+
+
+def test_evidence_quotes_equal_their_span_of_the_source(connection):
+    rows = connection.execute(
+        'SELECT e.quote, substr(s.text, e.start + 1, e."end" - e.start) FROM evidence e JOIN sources s ON s.id = e.source_id'
+    ).fetchall()
+    assert len(rows) > 100
+    assert all(quote == span for quote, span in rows)
+
+
+def test_speech_details_view_names_speaker_and_reader(connection):
+    row = connection.execute("SELECT * FROM speech_details WHERE id = 'wic-2015-ban-ki-moon-speech'").fetchone()
+    assert (row["speaker_name"], row["on_behalf_of_name"], row["event_name"]) == (
+        "Wu Hongbo", "Ban Ki-moon", "Opening ceremony of the Second World Internet Conference")
+    assert row["summary_is_shared"] == 1 and row["summary"].startswith("The visiting leaders")
+
+
+def test_date_range_views_give_earliest_and_latest_days(connection):
+    row = connection.execute("SELECT * FROM events_date_ranges WHERE id = 'wic-2015'").fetchone()
+    assert (row["start_date_earliest"], row["end_date_latest"]) == ("2015-12-16", "2015-12-18")
+
+
+def test_build_info_records_versions_digest_and_counts(connection):
+    import json
+
+    from wic_events import __version__
+    from wic_events.models import SCHEMA_VERSION
+
+    (info,) = connection.execute("SELECT * FROM build_info").fetchall()
+    assert (info["package_version"], info["schema_version"]) == (__version__, SCHEMA_VERSION)
+    assert len(info["input_digest"]) == 64
+    assert json.loads(info["record_counts"])["speeches"] == 11
+
+
+def test_a_failed_build_leaves_the_previous_file_untouched(data_copy, tmp_path):
+    from wic_events.problems import InvalidData
+
+    output = tmp_path / "out.db"
+    build(data_copy, output)
+    before = output.read_bytes()
+    people = data_copy / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8") + "Bad Id,X,X,\n", encoding="utf-8")
+    with pytest.raises(InvalidData):
+        build(data_copy, output)
+    assert output.read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("out.db")] == ["out.db"]
+
+
+def test_the_database_is_not_writable_through_the_loader(connection):
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection.execute("DELETE FROM people")

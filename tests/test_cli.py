@@ -1,0 +1,72 @@
+"""The command line, called the way a user calls it."""
+
+import json
+
+from click.testing import CliRunner
+
+from wic_events.cli import cli
+
+from conftest import DATA_DIR
+
+
+def run(*arguments):
+    return CliRunner().invoke(cli, [str(argument) for argument in arguments])
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    for command in ("build", "validate", "schema", "info", "serve", "coverage", "show"):
+        assert command in result.output
+
+
+def test_build_writes_the_database_and_says_so(tmp_path):
+    output = tmp_path / "out.db"
+    result = run("build", "--data", DATA_DIR, "--output", output)
+    assert result.exit_code == 0, result.output
+    assert output.is_file()
+    assert "rows in 15 tables" in result.output
+
+
+def test_validate_writes_nothing(tmp_path, data_copy):
+    result = run("validate", "--data", data_copy)
+    assert result.exit_code == 0, result.output
+    assert "no problems found" in result.output
+    assert not any(path.suffix in (".db", ".tmp") for path in data_copy.rglob("*"))
+
+
+def test_validate_reports_problems_as_json(data_copy):
+    places = data_copy / "places.csv"
+    places.write_text(places.read_text(encoding="utf-8").replace("wuzhen,Wuzhen,town", "wuzhen,Wuzhen,village"), encoding="utf-8")
+    result = run("validate", "--data", data_copy, "--format", "json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)
+    assert problems == [{"file": "places.csv", "line": 4, "path": None, "field": "kind", "message": problems[0]["message"]}]
+    assert "'town'" in problems[0]["message"]
+
+
+def test_info_prints_versions_digest_and_counts(built_db):
+    result = run("info", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert "schema version:  1.0.0" in result.output
+    assert "speeches" in result.output and "11" in result.output
+
+
+def test_coverage_reports_every_sentence_cited(built_db):
+    result = run("coverage", "wic-2015-opening-news-release", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert "41 of 41 sentences cited (100%)" in result.output
+    assert "skipped   42  Suggest to a Friend:" in result.output
+
+
+def test_show_prints_a_record_with_its_quotes(built_db):
+    result = run("show", "wic-2015-ban-ki-moon-speech", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert "on_behalf_of_id: ban-ki-moon" in result.output
+    assert "Wu Hongbo read out the speech by Secretary General of the UN Ban Ki-moon." in result.output
+
+
+def test_show_and_info_fail_cleanly(built_db, tmp_path):
+    result = run("show", "no-such-record", "--db", built_db)
+    assert result.exit_code == 1 and "no record with id 'no-such-record'" in result.output
+    result = run("info", "--db", tmp_path / "missing.db")
+    assert result.exit_code == 1 and "wic-events build" in result.output

@@ -1,0 +1,73 @@
+import sqlite3
+
+import pytest
+
+import wic_events
+from wic_events.models import Person, Speech
+
+
+@pytest.fixture(autouse=True)
+def use_built_db(monkeypatch, built_db):
+    monkeypatch.setenv("WIC_EVENTS_DB", str(built_db))
+
+
+def test_db_path_honours_the_environment(built_db):
+    assert wic_events.db_path() == built_db
+
+
+def test_connect_is_read_only():
+    with wic_events.connect() as connection:
+        assert connection.execute("SELECT count(*) FROM speeches").fetchone()[0] == 11
+        with pytest.raises(sqlite3.OperationalError):
+            connection.execute("INSERT INTO people (id, name, sort_name) VALUES ('x', 'X', 'X')")
+
+
+def test_accessors_return_models_filtered_by_columns():
+    speeches = wic_events.speeches(event_id="wic-2015-opening-ceremony")
+    assert len(speeches) == 11 and all(isinstance(speech, Speech) for speech in speeches)
+    (read_out,) = wic_events.speeches(delivery_mode="read_on_behalf")
+    assert (read_out.speaker_id, read_out.on_behalf_of_id) == ("wu-hongbo", "ban-ki-moon")
+    assert wic_events.people(id="nobody") == []
+    assert isinstance(wic_events.people(id="xi-jinping")[0], Person)
+
+
+def test_a_filter_on_null_matches_missing_values():
+    assert {s.id for s in wic_events.speeches(summary_id=None)} == {"wic-2015-xi-jinping-keynote", "wic-2015-liu-yunshan-address"}
+
+
+def test_json_columns_come_back_as_python_values():
+    (source,) = wic_events.sources()
+    assert source.boilerplate == ["Suggest to a Friend:"]
+    assert source.text.startswith("Xi Jinping Attends")
+    total = wic_events.stated_totals(id="wic-2015-xi-jinping-keynote-five-proposals")[0]
+    assert total.match == {"kind": "proposal", "speech_id": "wic-2015-xi-jinping-keynote"}
+
+
+def test_unknown_filters_are_refused_with_the_allowed_columns():
+    with pytest.raises(TypeError, match="speeches has no column"):
+        wic_events.speeches(speaker="xi-jinping")
+
+
+def test_a_missing_database_is_reported_clearly(monkeypatch, tmp_path):
+    monkeypatch.setenv("WIC_EVENTS_DB", str(tmp_path / "missing.db"))
+    with pytest.raises(FileNotFoundError, match="wic-events build"):
+        wic_events.connect()
+
+
+def test_the_loader_does_not_import_the_build_machinery():
+    import subprocess
+    import sys
+
+    code = "import sys, wic_events; print(sorted(m for m in sys.modules if m.startswith(('wic_events', 'jsonschema'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for module in ("compiling", "validation", "reading", "jsonschema"):
+        assert module not in loaded
+
+
+def test_the_models_import_nothing_else_of_the_package():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(wic_events.models.__file__).read_text(encoding="utf-8"))
+    relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level > 0]
+    assert relative == []

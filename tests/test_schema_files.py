@@ -1,0 +1,52 @@
+"""The files derived from the models are current, and the records satisfy them."""
+
+import json
+
+import jsonschema
+from click.testing import CliRunner
+
+from wic_events.cli import cli
+from wic_events.publishing import render_config
+from wic_events.schemas import BUNDLE_SCHEMA_FILE, schema_documents, stale_schema_files
+
+from conftest import DATA_DIR, ROOT
+
+
+def test_schema_folder_matches_the_models():
+    assert stale_schema_files(ROOT / "schema") == []
+    assert sorted(path.name for path in (ROOT / "schema").glob("*.json")) == sorted(schema_documents())
+
+
+def test_datasette_yaml_matches_the_models():
+    assert (ROOT / "datasette.yaml").read_text(encoding="utf-8") == render_config()
+
+
+def test_schema_check_command_fails_on_drift(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["schema", "--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")])
+    assert result.exit_code == 0, result.output
+    check = ["schema", "--check", "--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")]
+    assert runner.invoke(cli, check).exit_code == 0
+    people = tmp_path / "schema" / "people.schema.json"
+    people.write_text(people.read_text().replace("Name as usually written", "Name"), encoding="utf-8")
+    result = runner.invoke(cli, check)
+    assert result.exit_code == 1
+    assert "people.schema.json" in result.output
+
+
+def test_every_bundle_names_its_schema_and_satisfies_it():
+    bundles = sorted(DATA_DIR.rglob("*.json"))
+    assert bundles
+    for path in bundles:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+        schema_path = (path.parent / bundle["$schema"]).resolve()
+        assert schema_path == (ROOT / "schema" / BUNDLE_SCHEMA_FILE).resolve(), path
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(bundle)
+
+
+def test_a_bundle_with_an_unknown_field_fails_the_schema():
+    schema = schema_documents()[BUNDLE_SCHEMA_FILE]
+    bad = {"people": [{"id": "x", "name": "X", "sort_name": "X", "nickname": "Y"}]}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
+    assert [list(error.absolute_path) for error in errors] == [["people", 0]]
