@@ -4,28 +4,39 @@
 >>> keynote = wic_events.speeches(kind="keynote")[0]
 >>> keynote.speaker_id
 'xi-jinping'
+
+A date known only to the month or year stands for a range of days:
+
+>>> earliest_day("2015-12"), latest_day("2015-12")
+(datetime.date(2015, 12, 1), datetime.date(2015, 12, 31))
+>>> latest_day("2016-02")
+datetime.date(2016, 2, 29)
 """
 
 from ._version import __version__
 from .loader import (
     alternate_names,
     build_info,
+    SearchResult,
     connect,
     counts,
     db_path,
     events,
     evidence,
+    iter_records,
     organizations,
     participants,
     people,
     places,
     positions,
     records,
+    search,
     sources,
     speech_points,
     speeches,
     stated_totals,
     summaries,
+    to_pandas,
 )
 from .models import (
     AlternateName,
@@ -42,6 +53,8 @@ from .models import (
     SpeechPoint,
     StatedTotal,
     Summary,
+    earliest_day,
+    latest_day,
 )
 
 __all__ = [
@@ -49,6 +62,12 @@ __all__ = [
     "db_path",
     "connect",
     "records",
+    "iter_records",
+    "search",
+    "SearchResult",
+    "to_pandas",
+    "earliest_day",
+    "latest_day",
     "sources",
     "places",
     "organizations",

@@ -10,10 +10,15 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 from .models import MODELS_BY_TABLE, Record
+
+if TYPE_CHECKING:
+    import pandas
 
 DATABASE_FILE = "wic_events.db"
 DATABASE_ENV = "WIC_EVENTS_DB"
@@ -22,7 +27,11 @@ RecordType = TypeVar("RecordType", bound=Record)
 
 
 def db_path() -> Path:
-    """Path of the database: $WIC_EVENTS_DB when set, else the file inside the installed package."""
+    """Path of the database: $WIC_EVENTS_DB when set, else the file inside the installed package.
+
+    >>> db_path().suffix
+    '.db'
+    """
     override = os.environ.get(DATABASE_ENV)
     if override:
         return Path(override)
@@ -30,7 +39,12 @@ def db_path() -> Path:
 
 
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
-    """A read-only connection to the database, with rows as ``sqlite3.Row``."""
+    """A read-only connection to the database, with rows as ``sqlite3.Row``.
+
+    >>> with connect() as connection:
+    ...     connection.execute("SELECT name FROM people WHERE id = 'xi-jinping'").fetchone()["name"]
+    'Xi Jinping'
+    """
     path = Path(path) if path is not None else db_path()
     if not path.is_file():
         raise FileNotFoundError(f"no wic-events database at {path}; build it with 'wic-events build'")
@@ -42,6 +56,7 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
 def records(model: type[RecordType], connection: sqlite3.Connection | None = None, **filters: Any) -> list[RecordType]:
     """Rows of ``model``'s table as model instances, where each column equals its filter value.
 
+    >>> from wic_events import Person
     >>> [person.name for person in records(Person, id="xi-jinping")]
     ['Xi Jinping']
     """
@@ -49,7 +64,12 @@ def records(model: type[RecordType], connection: sqlite3.Connection | None = Non
 
 
 def iter_records(model: type[RecordType], connection: sqlite3.Connection | None = None, **filters: Any) -> Iterator[RecordType]:
-    """Like ``records``, one at a time, for tables too large to hold in memory."""
+    """Like ``records``, one at a time, for tables too large to hold in memory.
+
+    >>> from wic_events import SpeechPoint
+    >>> next(iter_records(SpeechPoint, kind="proposal")).label
+    'Global cyber infrastructure and connectivity'
+    """
     fields = model.model_fields
     unknown = sorted(set(filters) - set(fields))
     if unknown:
@@ -61,16 +81,25 @@ def iter_records(model: type[RecordType], connection: sqlite3.Connection | None 
         order = ", ".join(f'"{name}"' for name in model.primary_key) or "rowid"
         columns = ", ".join(f'"{name}"' for name in fields)
         query = f'SELECT {columns} FROM "{model.table}" WHERE {where} ORDER BY {order}'
-        json_fields = [name for name, info in fields.items() if _holds_json(info.annotation)]
         for row in connection.execute(query, list(filters.values())):
-            data = dict(zip(fields, row))
-            for name in json_fields:
-                if data[name] is not None:
-                    data[name] = json.loads(data[name])
-            yield model.model_validate(data)
+            yield _record_from_row(model, row)
     finally:
         if own_connection:
             connection.close()
+
+
+def _record_from_row(model: type[RecordType], row: Any) -> RecordType:
+    """A model instance from a row holding the model's columns in field order."""
+    data = dict(zip(model.model_fields, row))
+    for name in _json_fields(model):
+        if data[name] is not None:
+            data[name] = json.loads(data[name])
+    return model.model_validate(data)
+
+
+@cache
+def _json_fields(model: type[Record]) -> list[str]:
+    return [name for name, info in model.model_fields.items() if _holds_json(info.annotation)]
 
 
 def _holds_json(annotation: Any) -> bool:
@@ -78,29 +107,112 @@ def _holds_json(annotation: Any) -> bool:
     return origin in (list, dict)
 
 
-def _accessor(table: str):
+@dataclass(frozen=True)
+class SearchResult:
+    """A record that matches a full-text search, with its table and its bm25 rank (lower is better)."""
+
+    table: str
+    record: Record
+    rank: float
+
+
+def search(query: str, connection: sqlite3.Connection | None = None, limit: int = 20) -> list[SearchResult]:
+    """Records whose searchable text holds every word of ``query``, best matches first.
+
+    Words match after Porter stemming ("sovereign" finds "sovereignty"). The search
+    runs over every ``<table>_fts`` table; ranks from different tables are bm25 scores
+    over different texts, so the order across tables is approximate.
+
+    >>> [(hit.table, hit.record.id) for hit in search("cyber sovereignty") if hit.table == "speech_points"]
+    [('speech_points', 'wic-2015-xi-jinping-keynote-principle-1')]
+    """
+    # Each word becomes a quoted FTS5 string, so that hyphens, quotes and operators in
+    # user input ("Ki-moon", "AND") are searched for instead of parsed as FTS5 syntax.
+    match = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+    if not match:
+        return []
+    own_connection = connection is None
+    connection = connection or connect()
+    try:
+        hits = []
+        for model in MODELS_BY_TABLE.values():
+            if not model.search_fields:
+                continue
+            # The FTS table's name is the convention compiling.fts_sql builds it with.
+            fts = f"{model.table}_fts"
+            columns = ", ".join(f't."{name}"' for name in model.model_fields)
+            query_sql = (
+                f'SELECT {columns}, bm25("{fts}") FROM "{fts}" JOIN "{model.table}" t ON t.rowid = "{fts}".rowid '
+                f'WHERE "{fts}" MATCH ? ORDER BY bm25("{fts}") LIMIT ?'
+            )
+            for row in connection.execute(query_sql, (match, limit)):
+                hits.append(SearchResult(model.table, _record_from_row(model, row[:-1]), row[-1]))
+    finally:
+        if own_connection:
+            connection.close()
+    return sorted(hits, key=lambda hit: hit.rank)[:limit]
+
+
+def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> pandas.DataFrame:
+    """A table or view of the database as a pandas DataFrame (needs the ``export`` extra).
+
+    Integer columns with empty values stay integers (pandas' nullable ``Int64``), and
+    the models' boolean columns come back as booleans.
+
+    >>> frame = to_pandas("speeches")
+    >>> frame.loc[frame.delivery_mode == "read_on_behalf", ["speaker_id", "on_behalf_of_id"]].values.tolist()
+    [['wu-hongbo', 'ban-ki-moon']]
+    """
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError("wic_events.to_pandas needs pandas; install it with: pip install 'wic-events[export]'") from error
+    own_connection = connection is None
+    connection = connection or connect()
+    try:
+        views = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+        if table not in MODELS_BY_TABLE and table not in views:
+            raise ValueError(f"no table or view named {table!r}; tables: {', '.join(MODELS_BY_TABLE)}; views: {', '.join(sorted(views))}")
+        frame = pandas.read_sql_query(f'SELECT * FROM "{table}"', connection, dtype_backend="numpy_nullable")
+    finally:
+        if own_connection:
+            connection.close()
+    model = MODELS_BY_TABLE.get(table)
+    if model is not None:
+        # SQLite stores booleans as 0 and 1.
+        for name, info in model.model_fields.items():
+            if bool in (info.annotation, *get_args(info.annotation)):
+                frame[name] = frame[name].astype("boolean")
+    return frame
+
+
+def _accessor(table: str, example: str, result: str):
+    """A function returning the rows of ``table``; ``example`` and ``result`` make its doctest."""
     model = MODELS_BY_TABLE[table]
 
     def accessor(**filters: Any) -> list[Record]:
         return records(model, **filters)
 
     accessor.__name__ = table
-    accessor.__doc__ = f"All {table} as ``{model.__name__}`` records, filtered by column values (e.g. ``{table}(id=...)``)."
+    accessor.__doc__ = (
+        f"All {table} as ``{model.__name__}`` records, filtered by column values (e.g. ``{table}(id=...)``).\n\n"
+        f"    >>> {example}\n    {result}\n"
+    )
     return accessor
 
 
-sources = _accessor("sources")
-places = _accessor("places")
-organizations = _accessor("organizations")
-people = _accessor("people")
-alternate_names = _accessor("alternate_names")
-positions = _accessor("positions")
-events = _accessor("events")
-counts = _accessor("counts")
-participants = _accessor("participants")
-summaries = _accessor("summaries")
-speeches = _accessor("speeches")
-speech_points = _accessor("speech_points")
-stated_totals = _accessor("stated_totals")
-evidence = _accessor("evidence")
-build_info = _accessor("build_info")
+sources = _accessor("sources", 'sources(id="wic-2015-opening-news-release")[0].language', "'en'")
+places = _accessor("places", 'places(id="wuzhen")[0].parent_id', "'zhejiang'")
+organizations = _accessor("organizations", 'organizations(abbreviation="ITU")[0].name', "'International Telecommunication Union'")
+people = _accessor("people", 'people(wikidata_id="Q15031")[0].name', "'Xi Jinping'")
+alternate_names = _accessor("alternate_names", '[other.name for other in alternate_names(entity_id="ban-ki-moon")]', "['반기문']")
+positions = _accessor("positions", 'positions(person_id="dmitry-medvedev")[0].title', "'Prime Minister'")
+events = _accessor("events", '[event.id for event in events(parent_id="wic-2015")]', "['wic-2015-group-photo', 'wic-2015-opening-ceremony']")
+counts = _accessor("counts", 'counts(id="wic-2015-guests")[0].low', "2001")
+participants = _accessor("participants", '[p.person_id for p in participants(event_id="wic-2015-opening-ceremony", role="chair")]', "['liu-yunshan']")
+summaries = _accessor("summaries", 'len(speeches(summary_id=summaries()[0].id))', "9")
+speeches = _accessor("speeches", 'speeches(delivery_mode="read_on_behalf")[0].on_behalf_of_id', "'ban-ki-moon'")
+speech_points = _accessor("speech_points", 'len(speech_points(speech_id="wic-2015-xi-jinping-keynote", kind="proposal"))', "5")
+stated_totals = _accessor("stated_totals", 'stated_totals(record_table="speech_points")[0].as_reported', "'five proposals'")
+evidence = _accessor("evidence", 'evidence(record_table="counts", record_id="wic-2015-guests")[0].quote', "'Over 2,000 guests'")
+build_info = _accessor("build_info", "build_info()[0].schema_version", "'1.0.0'")
