@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+from .exports import FORMATS as EXPORT_FORMATS
 from .loader import connect, db_path
 from .problems import InvalidData, Problem
 from .reading import default_data_dir
@@ -155,6 +156,22 @@ def _open(database: Path | None):
         return connect(database)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+@click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), required=True, help="csv, json, jsonl and parquet write one file per table; datapackage adds datapackage.json to the CSVs; popolo writes popolo.json.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into (created if missing).")
+@DB_OPTION
+def export(export_format: str, output: Path, database: Path | None) -> None:
+    """Write the database as CSV, JSON, JSON Lines, a Frictionless Data Package, Popolo JSON or Parquet."""
+    from .exports import export as run_export
+
+    with _open(database) as connection:
+        try:
+            written = run_export(connection, export_format, output)
+        except ImportError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {len(written)} file(s) to {output}.")
 
 
 @cli.command()
