@@ -426,3 +426,11 @@ def test_the_record_template_quotes_the_first_source():
     quotes = re.findall(r'"quote": "((?:[^"\\]|\\.)*)"', "\n".join(line for line in lines if not line.lstrip().startswith("//")))
     assert len(quotes) >= 10
     assert [quote for quote in quotes if json.loads(f'"{quote}"') not in text] == []
+
+
+def test_the_changelog_records_this_version_and_its_schema_version():
+    from wic_events.models import SCHEMA_VERSION
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    section = re.search(rf"^## {re.escape(wic_events.__version__)}\b.*?(?=^## |\Z)", changelog, flags=re.MULTILINE | re.DOTALL)
+    assert section and f"schema version {SCHEMA_VERSION}" in section.group()
