@@ -4,12 +4,15 @@
 ``datasette_config()``; a test fails when the file has drifted. Datasette 1.0a41
 does not read titles and descriptions from datasette.yaml, so ``datasette_metadata()``
 is written to a temporary file and passed with ``-m`` when serving.
+
+The site is read-only by construction: the database is served immutable (``-i``),
+Datasette runs with ``--default-deny``, and datasette.yaml allows only the actions
+that read. Any action a plugin or a later Datasette adds is therefore denied too.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -17,95 +20,188 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .models import DERIVED_MODELS, RECORD_MODELS, SCHEMA_VERSION, Record
+from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, Record, date_fields
 
 DATABASE_NAME = "wic_events"
 CONFIG_FILE = "datasette.yaml"
+TITLE = "wic-events: the World Internet Conference as data"
 LICENSE = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
-ABOUT_URL = "https://pypi.org/project/wic-events/"
 DESCRIPTION = (
     "Events, speeches, participants, people, organizations and places of the World Internet Conference "
     "(Wuzhen, China; yearly since 2014). Every fact is tied to the exact words of a source: see the "
-    "evidence table, or the canned query 'Evidence behind a record'."
+    "evidence table, or the query 'Evidence behind a record'."
+)
+# The same text with links to the places a newcomer starts from. Only constants go in here:
+# nothing from the data, which Datasette would then show unescaped.
+DESCRIPTION_HTML = (
+    "<p>Events, speeches, participants, people, organizations and places of the World Internet Conference "
+    "(Wuzhen, China; yearly since 2014). Every fact is tied to the exact words of a source.</p>"
+    f'<p>Start with <a href="/-/search">a search of all tables</a>, the <a href="/{DATABASE_NAME}/speeches">speeches</a>, '
+    f'<a href="/{DATABASE_NAME}/events">events</a> and <a href="/{DATABASE_NAME}/people">people</a>, or the '
+    f'<a href="/{DATABASE_NAME}/-/queries">ready-made queries</a>. Each table lists what its columns hold; names in '
+    "a row link to the row they name, and a row's page lists the rows that point to it.</p>"
 )
 
+# Everything a visitor may do; --default-deny refuses the rest (writes, stored queries, debug pages).
+READ_ACTIONS = ("view-instance", "view-database", "view-database-download", "view-table", "view-query", "execute-sql")
+
+# Text in the data may hold bidirectional controls (U+202E reverses what follows it). Escaping
+# cannot stop that, so each link and each <em> (Datasette puts a row's id in one, after its
+# label) is its own bidi run: a label cannot reverse the id or the text beside it.
+# A data: URL keeps the rule in datasette.yaml, with no static files to serve.
+BIDI_ISOLATION_CSS = "data:text/css,a, em { unicode-bidi: isolate; }"
+
+SETTINGS: dict[str, Any] = {
+    # A query that runs longer is stopped with an error; the slowest of ours takes a few ms.
+    "sql_time_limit_ms": 1000,
+    # The most rows one request returns; table pages and CSV downloads go on past it page by page.
+    "max_returned_rows": 1000,
+    "default_page_size": 50,
+    "facet_time_limit_ms": 500,
+    # The file is open data: anyone may download all of it.
+    "allow_download": True,
+    # Read-only SQL is a research tool here; the time limit above bounds what it can cost.
+    "default_allow_sql": True,
+    # No API tokens: there is nothing a token could be allowed to do.
+    "allow_signed_tokens": False,
+    "truncate_cells_html": 300,
+}
+
 FACETS: dict[str, list[str]] = {
+    "sources": ["language", "publisher"],
+    "places": ["kind", "country_code"],
+    "organizations": ["kind", "country_code"],
+    "alternate_names": ["entity_table", "language"],
+    "positions": ["title", "country_code", "organization_id"],
     "events": ["kind", "parent_id"],
+    "counts": ["subject", "qualifier"],
     "participants": ["role", "event_id"],
     "speeches": ["kind", "delivery_mode", "event_id"],
-    "positions": ["title", "country_code"],
-    "organizations": ["kind", "country_code"],
-    "places": ["kind", "country_code"],
     "speech_points": ["kind", "speech_id"],
-    "counts": ["subject", "qualifier"],
+    "stated_totals": ["record_table"],
     "evidence": ["record_table", "field"],
-    "alternate_names": ["entity_table", "language"],
+    "source_sentences": ["source_id", "boilerplate"],
 }
 
 SORT: dict[str, str] = {
+    "people": "sort_name",
+    "events": "start_date",
     "speeches": "reported_order",
     "speech_points": "ordinal",
     "source_sentences": "ordinal",
-    "people": "sort_name",
-    "events": "start_date",
 }
 
-CANNED_QUERIES: dict[str, dict[str, str]] = {
+SEARCH_EVERYTHING_TABLES = ("speeches", "speech_points", "summaries", "events", "people", "organizations", "places", "sources")
+
+
+def _all_models() -> tuple[type[Record], ...]:
+    return (*RECORD_MODELS, *DERIVED_MODELS)
+
+
+def label_column(model: type[Record]) -> str | None:
+    """The column Datasette shows in place of an id that points at a row of this model."""
+    # Ids are readable slugs by design, so they are the fallback for rows without a name field.
+    return model.label_field or ("id" if "id" in model.model_fields else None)
+
+
+def _search_everything_sql() -> str:
+    # The input becomes one quoted FTS5 phrase, so that punctuation a visitor types is
+    # searched for rather than read as FTS5 syntax (which would be an error).
+    branches = []
+    for table in SEARCH_EVERYTHING_TABLES:
+        branches.append(
+            f"select '{table}' as in_table, t.id, t.{label_column(MODELS_BY_TABLE[table])} as label, snippet({table}_fts, -1, '[', ']', ' ... ', 12) as matched_text\n"
+            f"from {table}_fts join {table} t on t.rowid = {table}_fts.rowid\n"
+            f"where {table}_fts match '\"' || replace(:q, '\"', '\"\"') || '\"'"
+        )
+    return "\nunion all\n".join(branches) + "\nlimit 200"
+
+
+CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "speeches_at_event": {
         "title": "Speeches at an event, in the order the source reports them",
-        "description": "Each speech with its speaker, the speaker's post at the event, and whose speech it was if read out for someone else.",
-        "sql": """select s.reported_order, s.id as speech_id, s.kind, s.delivery_mode,
-       sp.name as speaker, po.title as speaker_post, coalesce(po.country_code, o.abbreviation, o.name) as post_of,
-       ob.name as on_behalf_of, coalesce(s.summary, sm.text) as summary
+        "description": (
+            "Each speech at one event with its speaker, the post the source gives the speaker there, and whose "
+            "speech it was when someone else read it out. Try event_id = wic-2015-opening-ceremony."
+        ),
+        "params": ["event_id"],
+        # A speaker may take part in several roles; the post comes from any of them, once.
+        "sql": """select s.reported_order, s.id as speech_id, sp.name as speaker, po.title as speaker_post,
+       coalesce(po.country_code, o.abbreviation, o.name) as post_of, ob.name as on_behalf_of,
+       s.kind, s.delivery_mode, coalesce(s.summary, sm.text) as summary
 from speeches s
 join people sp on sp.id = s.speaker_id
 left join people ob on ob.id = s.on_behalf_of_id
 left join summaries sm on sm.id = s.summary_id
-left join participants pa on pa.event_id = s.event_id and pa.person_id = s.speaker_id and pa.position_id is not null
-  and pa.role = (select role from participants where event_id = s.event_id and person_id = s.speaker_id and position_id is not null order by role limit 1)
-left join positions po on po.id = pa.position_id
+left join positions po on po.id = (
+  select position_id from participants
+  where event_id = s.event_id and person_id = s.speaker_id and position_id is not null
+  order by position_id limit 1)
 left join organizations o on o.id = po.organization_id
 where s.event_id = :event_id
 order by s.reported_order, s.id""",
     },
     "person_activity": {
         "title": "Everything one person did",
-        "description": "Every event a person took part in, with their role and post, and every speech they delivered or that was read out for them.",
-        "sql": """select e.start_date, e.id as event_id, e.name as event, 'participant' as what, pa.role as detail, po.title as post
+        "description": (
+            "Every event a person took part in, with their role and post; every speech they delivered; and every "
+            "speech of theirs that someone else read out. Try person_id = xi-jinping or ban-ki-moon."
+        ),
+        "params": ["person_id"],
+        "sql": """select e.start_date, e.id as event_id, e.name as event, 'took part' as what, pa.role as detail,
+       po.title as post, null as speech_id, null as other_person
 from participants pa join events e on e.id = pa.event_id left join positions po on po.id = pa.position_id
 where pa.person_id = :person_id
 union all
-select e.start_date, e.id, e.name, 'speech delivered', s.kind || ' (' || s.delivery_mode || ')', s.id
-from speeches s join events e on e.id = s.event_id where s.speaker_id = :person_id
+select e.start_date, e.id, e.name, 'delivered a speech', s.kind || ', ' || s.delivery_mode, null, s.id, ob.name
+from speeches s join events e on e.id = s.event_id left join people ob on ob.id = s.on_behalf_of_id
+where s.speaker_id = :person_id
 union all
-select e.start_date, e.id, e.name, 'speech read out on their behalf', s.kind || ' read by ' || r.name, s.id
-from speeches s join events e on e.id = s.event_id join people r on r.id = s.speaker_id where s.on_behalf_of_id = :person_id
-order by 1, 2, 4""",
+select e.start_date, e.id, e.name, 'had a speech read out', s.kind, null, s.id, r.name
+from speeches s join events e on e.id = s.event_id join people r on r.id = s.speaker_id
+where s.on_behalf_of_id = :person_id
+order by 1, 2, 4, 5""",
     },
     "speeches_read_on_behalf": {
         "title": "Speeches read out on behalf of someone else",
-        "description": "Who read whose speech, at which event.",
-        "sql": """select e.name as event, r.name as read_by, a.name as speech_of, s.kind, s.id as speech_id
-from speeches s join events e on e.id = s.event_id join people r on r.id = s.speaker_id join people a on a.id = s.on_behalf_of_id
+        "description": "Who read out whose speech, at which event.",
+        "sql": """select e.start_date, e.name as event, r.name as read_by, a.name as speech_of, s.kind, s.id as speech_id
+from speeches s
+join events e on e.id = s.event_id
+join people r on r.id = s.speaker_id
+join people a on a.id = s.on_behalf_of_id
 where s.delivery_mode = 'read_on_behalf'
-order by e.start_date, s.reported_order""",
+order by e.start_date, e.id, s.reported_order""",
     },
     "points_of_speech": {
         "title": "The points of a speech, in order",
-        "description": "Principles and proposals a speech enumerates, in the speech's own order.",
-        "sql": """select kind, ordinal, label, text, id from speech_points where speech_id = :speech_id order by kind, ordinal""",
+        "description": (
+            "The principles and proposals a speech enumerates, each kind in the speech's own order. "
+            "Try speech_id = wic-2015-xi-jinping-keynote."
+        ),
+        "params": ["speech_id"],
+        "sql": """select kind, ordinal, label, text, id
+from speech_points where speech_id = :speech_id
+order by kind, ordinal""",
     },
     "evidence_for_record": {
         "title": "Evidence behind a record",
-        "description": "The exact quotes, and the source sentences they stand in, that support a record (any table) with this id.",
-        "sql": """select record_table, field, quote, sentence, source_id, sentence_id
-from record_sentences where record_id = :record_id
-order by record_table, sentence_id, field""",
+        "description": (
+            "The exact quotes that support a record of any table, with the source sentence each stands in "
+            "(empty when the quote could not be located in a carried text). Try record_id = wic-2015-guests."
+        ),
+        "params": ["record_id"],
+        "sql": """select ev.record_table, ev.field, ev.quote, ss.text as sentence, ev.source_id, ss.id as sentence_id
+from evidence ev
+left join source_sentences ss on ss.source_id = ev.source_id and ss.start < ev."end" and ss."end" > ev.start
+where ev.record_id = :record_id
+order by ev.record_table, ss.ordinal, ev.start, ev.field""",
     },
     "events_inside_event": {
         "title": "Events inside an event",
-        "description": "Every event nested in this one, at any depth, with its kind and dates.",
+        "description": "Every event nested in this one, at any depth, with its kind and dates. Try event_id = wic-2015.",
+        "params": ["event_id"],
         "sql": """with recursive inside(id, depth) as (
   select id, 1 from events where parent_id = :event_id
   union all
@@ -117,31 +213,23 @@ order by inside.depth, e.sequence, e.start_date, e.id""",
     },
     "search_everything": {
         "title": "Search everything",
-        "description": "Full-text search over speeches, speech points, summaries, events, people and sources at once.",
-        "sql": """select 'speeches' as in_table, s.id, coalesce(s.title, s.id) as label, snippet(speeches_fts, -1, '[', ']', '...', 12) as match
-from speeches_fts join speeches s on s.rowid = speeches_fts.rowid where speeches_fts match :q
-union all
-select 'speech_points', p.id, p.label, snippet(speech_points_fts, -1, '[', ']', '...', 12)
-from speech_points_fts join speech_points p on p.rowid = speech_points_fts.rowid where speech_points_fts match :q
-union all
-select 'summaries', m.id, m.id, snippet(summaries_fts, -1, '[', ']', '...', 12)
-from summaries_fts join summaries m on m.rowid = summaries_fts.rowid where summaries_fts match :q
-union all
-select 'events', e.id, e.name, snippet(events_fts, -1, '[', ']', '...', 12)
-from events_fts join events e on e.rowid = events_fts.rowid where events_fts match :q
-union all
-select 'people', pe.id, pe.name, snippet(people_fts, -1, '[', ']', '...', 12)
-from people_fts join people pe on pe.rowid = people_fts.rowid where people_fts match :q
-union all
-select 'sources', so.id, so.title, snippet(sources_fts, -1, '[', ']', '...', 12)
-from sources_fts join sources so on so.rowid = sources_fts.rowid where sources_fts match :q
-limit 100""",
+        "description": (
+            f"Full-text search over {', '.join(SEARCH_EVERYTHING_TABLES)} at once, for a word or an exact phrase "
+            "(word endings are ignored: 'proposal' also finds 'proposals'). Try q = sovereignty."
+        ),
+        "params": ["q"],
+        "sql": _search_everything_sql(),
     },
 }
 
 
-def _all_models() -> tuple[type[Record], ...]:
-    return (*RECORD_MODELS, *DERIVED_MODELS)
+VIEW_DESCRIPTIONS: dict[str, str] = {
+    "speech_details": "Speeches with the names of their event, speaker and the person they were read out for, and the shared summary filled in.",
+    "participant_details": "Participations with the names of the event and person, and the post the source gives the person there.",
+    "record_sentences": "Each located evidence quote with the source sentence it stands in.",
+    "sentence_coverage": "Each sentence of a carried source with the number of evidence quotes that cite it.",
+    "evidence_details": "Evidence quotes with their source's title and URL and up to 200 characters of text before and after.",
+}
 
 
 def datasette_config() -> dict[str, Any]:
@@ -149,8 +237,8 @@ def datasette_config() -> dict[str, Any]:
     tables: dict[str, dict[str, Any]] = {}
     for model in _all_models():
         options: dict[str, Any] = {}
-        if model.label_field:
-            options["label_column"] = model.label_field
+        if label := label_column(model):
+            options["label_column"] = label
         if model.table in SORT:
             options["sort"] = SORT[model.table]
         if model.table in FACETS:
@@ -158,47 +246,67 @@ def datasette_config() -> dict[str, Any]:
         if model.search_fields:
             options["fts_table"] = f"{model.table}_fts"
             options["fts_pk"] = "rowid"
+            # Quote what a visitor types, so that "U.S." or a stray quote mark is not an FTS syntax error.
             options["searchmode"] = "escaped"
         if options:
             tables[model.table] = options
     return {
-        "settings": {
-            "sql_time_limit_ms": 1000,
-            "max_returned_rows": 1000,
-            "default_page_size": 50,
-            "facet_time_limit_ms": 500,
-            "allow_download": True,
-            "default_allow_sql": True,
-            "truncate_cells_html": 300,
-        },
-        "permissions": {
-            # No visitor may change anything, whatever plugins are installed.
-            "insert-row": False,
-            "delete-row": False,
-            "update-row": False,
-            "create-table": False,
-            "alter-table": False,
-            "drop-table": False,
-        },
+        "settings": SETTINGS,
+        "extra_css_urls": [BIDI_ISOLATION_CSS],
+        "permissions": {action: True for action in READ_ACTIONS},
         "databases": {DATABASE_NAME: {"tables": tables, "queries": CANNED_QUERIES}},
     }
 
 
+def _plain(docstring: str | None) -> str:
+    """A docstring as one line of plain text (RST literals lose their backquotes)."""
+    return " ".join((docstring or "").replace("``", "").split())
+
+
+def column_descriptions(model: type[Record]) -> dict[str, str]:
+    """Each column's field description, with the meaning of each allowed value for closed vocabularies."""
+    properties = model.model_json_schema()["properties"]
+    descriptions = {}
+    for name, info in model.model_fields.items():
+        text = info.description or ""
+        for option in properties[name].get("anyOf", [properties[name]]):
+            if values := option.get("x-enum-descriptions"):
+                text += " Values: " + "; ".join(f"{value}: {meaning.rstrip('.')}" for value, meaning in values.items()) + "."
+        descriptions[name] = text
+    return descriptions
+
+
+def _view_metadata() -> dict[str, dict[str, Any]]:
+    views = {name: {"description": text} for name, text in VIEW_DESCRIPTIONS.items()}
+    for model in RECORD_MODELS:
+        dates = date_fields(model)
+        if not dates:
+            continue
+        columns = {"id": model.model_fields["id"].description or ""}
+        for name in dates:
+            columns[name] = model.model_fields[name].description or ""
+            columns[f"{name}_earliest"] = f"The first day {name} can mean (2015-12 -> 2015-12-01)."
+            columns[f"{name}_latest"] = f"The last day {name} can mean (2015-12 -> 2015-12-31)."
+        views[f"{model.table}_date_ranges"] = {
+            "description": f"The {model.table} table's partial dates, each with the first and last day it can mean.",
+            "columns": columns,
+        }
+    return views
+
+
 def datasette_metadata() -> dict[str, Any]:
-    """Titles and descriptions of the database, its tables and columns, from the models."""
-    tables = {}
-    for model in _all_models():
-        columns = {name: info.description or "" for name, info in model.model_fields.items()}
-        tables[model.table] = {"description": " ".join((model.__doc__ or "").split()), "columns": columns}
+    """Titles and descriptions of the site, the database, its tables and columns, from the models."""
+    tables = {model.table: {"description": _plain(model.__doc__), "columns": column_descriptions(model)} for model in _all_models()}
+    tables.update(_view_metadata())
     return {
-        "title": "wic-events: the World Internet Conference as data",
-        "description": DESCRIPTION,
+        "title": TITLE,
+        "description_html": DESCRIPTION_HTML,
         "license": LICENSE,
         "license_url": LICENSE_URL,
-        "source": "News releases and official reports; see the sources table",
-        "source_url": "https://www.china-embassy.org/eng/zgyw/t1325603.htm",
-        "about": f"wic-events {__version__} (schema {SCHEMA_VERSION})",
-        "about_url": ABOUT_URL,
+        "source": "the source documents listed in the sources table",
+        "source_url": f"/{DATABASE_NAME}/sources",
+        "about": f"wic-events {__version__}, schema {SCHEMA_VERSION}: how this file was built",
+        "about_url": f"/{DATABASE_NAME}/build_info",
         "databases": {DATABASE_NAME: {"description": DESCRIPTION, "tables": tables}},
     }
 
@@ -207,7 +315,10 @@ def render_config() -> str:
     """The exact text of datasette.yaml."""
     import yaml
 
-    header = "# Generated by 'wic-events schema' from src/wic_events/publishing.py and the models; do not edit by hand.\n"
+    header = (
+        "# Generated by 'wic-events schema' from src/wic_events/publishing.py and the models; do not edit by hand.\n"
+        "# Serve with --default-deny (as 'wic-events serve' does): the permissions below are then all a visitor has.\n"
+    )
     return header + yaml.safe_dump(datasette_config(), sort_keys=False, allow_unicode=True, width=120)
 
 
@@ -218,23 +329,52 @@ def default_config_path() -> Path:
     return checkout_copy if checkout_copy.is_file() else package_dir / CONFIG_FILE
 
 
-def serve_command(database: Path, host: str, port: int, metadata_file: Path, config_file: Path) -> list[str]:
-    """The datasette command line that serves the database read-only and immutable."""
-    linked = metadata_file.parent / f"{DATABASE_NAME}.db"
-    if not linked.exists():
-        os.symlink(database.resolve(), linked)
+def serve_command(database: Path, scratch: Path, host: str, port: int, config_file: Path | None = None) -> list[str]:
+    """Prepare ``scratch`` and return the datasette command line that serves the database read-only.
+
+    ``scratch`` receives the metadata file, a link that gives the database its public name
+    whatever the file is called, and an inspect file: with it Datasette shows exact row
+    counts for an immutable database instead of stopping at 10,000.
+    """
+    linked = scratch / f"{DATABASE_NAME}.db"
+    linked.symlink_to(database.resolve())
+    metadata_file = scratch / "metadata.json"
+    metadata_file.write_text(json.dumps(datasette_metadata(), indent=2), encoding="utf-8")
+    inspect_file = scratch / "inspect.json"
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", str(linked), "--inspect-file", str(inspect_file)], check=True)
     return [
-        sys.executable, "-m", "datasette", "serve", "-i", str(linked),
-        "--host", host, "--port", str(port), "-c", str(config_file), "-m", str(metadata_file),
+        sys.executable, "-c", "from wic_events.publishing import datasette_cli; datasette_cli()",
+        "serve", "-i", str(linked), "--inspect-file", str(inspect_file),
+        "--default-deny", "--host", host, "--port", str(port),
+        "-c", str(config_file or default_config_path()), "-m", str(metadata_file),
     ]
+
+
+def quiet_datasette_errors() -> None:
+    """Stop Datasette printing each error response as a traceback with local variables.
+
+    Datasette does that whenever the rich package is installed, as it is for our command
+    line; it takes about a second of the server's only event loop for every error, even a
+    404, so a visitor sending bad URLs would stall the site for everyone. The error pages
+    themselves are unchanged.
+    """
+    import datasette.handle_exception
+
+    datasette.handle_exception.rich = None
+
+
+def datasette_cli() -> None:
+    """Datasette's command line, with quiet errors; serve_command runs it."""
+    from datasette.cli import cli
+
+    quiet_datasette_errors()
+    cli()
 
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None) -> int:
     """Run Datasette until interrupted; returns its exit status."""
     with tempfile.TemporaryDirectory(prefix="wic-events-") as scratch:
-        metadata_file = Path(scratch) / "metadata.json"
-        metadata_file.write_text(json.dumps(datasette_metadata(), indent=2), encoding="utf-8")
-        command = serve_command(database, host, port, metadata_file, config_file or default_config_path())
+        command = serve_command(database, Path(scratch), host, port, config_file)
         try:
             return subprocess.call(command)
         except KeyboardInterrupt:

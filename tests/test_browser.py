@@ -1,0 +1,253 @@
+"""End to end: 'wic-events serve' in a real process, walked in headless Chromium.
+
+The browser tests need Debian's Chromium at /usr/bin/chromium (never a downloaded one).
+Without it they are skipped, except under CI=true, where they fail.
+Set WIC_EVENTS_SCREENSHOTS=docs to save screenshots of the key pages there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA_DIR, IN_CI
+from test_datasette import hostile_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = os.environ.get("WIC_EVENTS_SCREENSHOTS")
+DB = "wic_events"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, data: bytes | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class Server:
+    """'wic-events serve' on a free port of 127.0.0.1, in its own process group.
+
+    It is given the data the database was built from, so that it finds the file up to date.
+    """
+
+    def __init__(self, database: Path, data_dir: Path, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(database), "--data", str(data_dir), "--port", str(self.port)]
+        with log.open("wb") as output:
+            # A session of its own, so that stopping it also stops the datasette process it starts.
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait_until_it_answers()
+
+    def _wait_until_it_answers(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"wic-events serve exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if fetch(f"{self.url}/-/versions.json")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"wic-events serve did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def running(database: Path, data_dir: Path, folder: Path) -> Iterator[Server]:
+    server = Server(database, data_dir, folder / "serve.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from running(built_db, DATA_DIR, tmp_path_factory.mktemp("serve"))
+
+
+# --- the served process, without a browser ----------------------------------------------
+
+
+def test_serve_listens_on_localhost_only(server: Server):
+    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in server.log.read_text()
+
+
+def test_served_site_refuses_writes(server: Server):
+    status, _ = fetch(f"{server.url}/{DB}/people/-/insert", b'{"row": {"id": "intruder", "name": "I", "sort_name": "I"}}')
+    assert status == 403
+    status, body = fetch(f"{server.url}/{DB}/-/query.json?sql=select+count(*)+as+n+from+people")
+    assert status == 200 and b'"n": 16' in body
+
+
+def test_slow_query_is_stopped_while_the_site_keeps_answering(server: Server):
+    slow_sql = "with+recursive+n(i)+as+(select+1+union+all+select+i%2B1+from+n+where+i<1000000000)+select+count(*)+from+n"
+    outcome = {}
+
+    def slow() -> None:
+        started = time.perf_counter()
+        outcome["status"], outcome["body"] = fetch(f"{server.url}/{DB}/-/query.json?sql={slow_sql}")
+        outcome["seconds"] = time.perf_counter() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    for path in (f"/{DB}/speeches.json", f"/{DB}/no_such_table", "/-/versions.json"):
+        started = time.perf_counter()
+        status, _ = fetch(server.url + path)
+        # Errors are quick too: Datasette's per-error tracebacks are switched off (quiet_datasette_errors).
+        assert time.perf_counter() - started < 0.5, path
+        assert status in (200, 404)
+    thread.join(timeout=15)
+    assert outcome["status"] == 400 and b"took too long" in outcome["body"]
+    assert outcome["seconds"] < 5
+
+
+# --- in the browser ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, base_url: str):
+    """A page that records every page error, console error, dialog and HTTP status >= 400."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console error: {message.text}"))
+    page.on("response", lambda response: response.status >= 400 and problems.append(f"HTTP {response.status}: {response.url}"))
+    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser, server: Server):
+    context, opened, problems = open_page(browser, server.url)
+    yield opened
+    context.close()
+    assert problems == [], problems
+
+
+def screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+@pytest.mark.browser
+def test_search_then_keynote_then_its_speaker(page):
+    page.goto("/")
+    assert page.locator("h1").inner_text() == "wic-events: the World Internet Conference as data"
+    screenshot(page, "home")
+
+    page.fill("#search-all-q", "sovereignty")
+    page.click("form[action='/-/search'] input[type=submit]")
+    page.wait_for_url("**/-/search?q=sovereignty")
+    # The page's script asks every searchable table and lists the tables with results.
+    hit = page.locator("#search-all-results h2", has_text="wic_events: speeches")
+    assert hit.inner_text().startswith("1 result")
+    page.wait_for_function("document.querySelectorAll('#search-all-results .search-all-loading:not([style*=none])').length === 0")
+
+    hit.locator("a").click()
+    page.wait_for_url(f"**/{DB}/speeches?_search=sovereignty")
+    page.click(f"a[href='/{DB}/speeches/wic-2015-xi-jinping-keynote']")
+    page.wait_for_url(f"**/{DB}/speeches/wic-2015-xi-jinping-keynote")
+    assert page.locator("td.col-kind").inner_text() == "keynote"
+    screenshot(page, "keynote")
+
+    page.click("td.col-speaker_id a")
+    page.wait_for_url(f"**/{DB}/people/xi-jinping")
+    assert page.locator("td.col-name").inner_text() == "Xi Jinping"
+    links = page.locator("h2:has-text('Links from other tables') + ul")
+    assert "1 row" in links.locator(f"li:has(a[href='/{DB}/speeches?speaker_id=xi-jinping'])").inner_text()
+
+
+@pytest.mark.browser
+def test_canned_query_with_a_parameter(page):
+    page.goto(f"/{DB}")
+    page.click("text=Speeches at an event, in the order the source reports them")
+    page.fill("input[name=event_id]", "wic-2015-opening-ceremony")
+    page.click("form.sql input[type=submit]")
+    page.wait_for_url("**/speeches_at_event?*event_id=wic-2015-opening-ceremony*")
+    speakers = page.locator("table.rows-and-columns td.col-speaker").all_inner_texts()
+    assert len(speakers) == 11 and speakers[0] == "Xi Jinping"
+    (read_out,) = [row for row in page.locator("table.rows-and-columns tbody tr").all_inner_texts() if "Ban Ki-moon" in row]
+    assert "Wu Hongbo" in read_out
+
+
+@pytest.mark.browser
+def test_table_facets_narrow_the_rows(page):
+    page.goto(f"/{DB}/speeches")
+    facet = page.locator("#facet-delivery_mode")
+    assert "read_on_behalf" in facet.inner_text()
+    # The column descriptions come first; show the facets and the rows.
+    page.locator(".facet-results").evaluate("element => element.scrollIntoView()")
+    screenshot(page, "speeches-facets")
+    facet.locator("a", has_text="read_on_behalf").click()
+    page.wait_for_url("**delivery_mode=read_on_behalf**")
+    rows = page.locator("table.rows-and-columns tbody tr")
+    assert rows.count() == 1
+    assert "Wu Hongbo" in rows.inner_text() and "Ban Ki-moon" in rows.inner_text()
+
+
+@pytest.mark.browser
+def test_hostile_text_stays_text(browser, data_copy: Path, tmp_path: Path):
+    database = hostile_database(data_copy, tmp_path / "hostile.db")
+    for server in running(database, data_copy, tmp_path):
+        context, page, problems = open_page(browser, server.url)
+        page.goto(f"/{DB}/speeches/wic-2015-xi-jinping-keynote")
+        speaker = page.locator("td.col-speaker_id")
+        assert speaker.locator("a").inner_text().startswith("<script>alert('name')</script>")
+        assert page.locator("td script, td img, td b").count() == 0
+        # The right-to-left override in the name stays inside its link: the id after it reads left to right.
+        assert speaker.locator("em").evaluate("element => getComputedStyle(element).unicodeBidi") == "isolate"
+        context.close()
+        assert problems == [], problems

@@ -1,0 +1,488 @@
+"""The Datasette site, through Datasette's internal client, configured as 'wic-events serve' configures it."""
+
+from __future__ import annotations
+
+import asyncio
+from html import unescape
+import json
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette.app import Datasette
+from datasette.resources import DatabaseResource, QueryResource, TableResource
+
+from wic_events import publishing
+from wic_events.cli import serve as serve_cli
+from wic_events.compiling import build
+from wic_events.models import DERIVED_MODELS, RECORD_MODELS, reference_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = publishing.DATABASE_NAME
+
+
+class Site:
+    """A Datasette app driven from synchronous tests, on one event loop of its own."""
+
+    def __init__(self, database: Path):
+        publishing.quiet_datasette_errors()  # as datasette_cli does for the served site
+        self.loop = asyncio.new_event_loop()
+        self.datasette = Datasette(
+            immutables=[str(database)],
+            config=yaml.safe_load((ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8")),
+            metadata=publishing.datasette_metadata(),
+            default_deny=True,  # as serve_command's --default-deny; test_serve_command checks that flag
+        )
+        self.run(self.datasette.invoke_startup())
+
+    def run(self, awaitable):
+        return self.loop.run_until_complete(awaitable)
+
+    def get(self, path: str, **kwargs):
+        return self.run(self.datasette.client.get(path, **kwargs))
+
+    def post(self, path: str, **kwargs):
+        return self.run(self.datasette.client.post(path, **kwargs))
+
+    def rows(self, path: str, **params) -> list[dict]:
+        """The rows of a table or query page, as objects; fails on any error status."""
+        response = self.get(path + ".json", params={**params, "_shape": "objects", "_size": "max"})
+        assert response.status_code == 200, response.text
+        return response.json()["rows"]
+
+    def close(self) -> None:
+        self.run(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+
+def public_copy(database: Path, folder: Path) -> Path:
+    """The database under its public name, as serve_command links it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    linked = folder / f"{DB}.db"
+    linked.symlink_to(database)
+    return linked
+
+
+@pytest.fixture(scope="module")
+def site(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    opened = Site(public_copy(built_db, tmp_path_factory.mktemp("site")))
+    yield opened
+    opened.close()
+
+
+def table_names(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [name for (name,) in connection.execute("select name from sqlite_master where type = 'table' and name not like '%_fts%' order by name")]
+
+
+def view_names(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [name for (name,) in connection.execute("select name from sqlite_master where type = 'view' order by name")]
+
+
+# --- the configuration files -------------------------------------------------------
+
+
+def test_datasette_yaml_is_what_the_models_generate():
+    written = (ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8")
+    assert written == publishing.render_config(), "datasette.yaml has drifted: run 'wic-events schema'"
+
+
+def test_serve_command_serves_immutable_read_only_on_localhost(built_db: Path, tmp_path: Path):
+    command = publishing.serve_command(built_db, tmp_path, "127.0.0.1", 8001)
+    assert command[command.index("-i") + 1] == str(tmp_path / f"{DB}.db")
+    assert "--default-deny" in command
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    # The inspect file gives Datasette exact counts for the immutable file.
+    counts = json.loads((tmp_path / "inspect.json").read_text())[DB]["tables"]
+    with sqlite3.connect(built_db) as connection:
+        (recorded,) = connection.execute("select record_counts from build_info").fetchone()
+    assert counts["evidence"]["count"] == json.loads(recorded)["evidence"]
+    host_option = next(option for option in serve_cli.params if option.name == "host")
+    assert host_option.default == "127.0.0.1"
+
+
+# --- metadata: the site explains itself ----------------------------------------------
+
+
+def test_home_page_has_title_description_license_source_and_about(site: Site):
+    html = site.get("/").text
+    assert f"<h1>{publishing.TITLE}</h1>" in html
+    assert "Every fact is tied to the exact words of a source" in html
+    assert f'<a href="{publishing.LICENSE_URL}">{publishing.LICENSE}</a>' in html
+    assert f'<a href="/{DB}/sources">' in html and f'<a href="/{DB}/build_info">' in html
+
+
+def test_every_link_on_the_home_and_database_pages_answers(site: Site):
+    links = {
+        unescape(link)
+        for page in ("/", f"/{DB}")
+        for link in re.findall(r'href="(/[^"#]*)', site.get(page).text)
+        if not link.startswith("/-/static")
+    }
+    assert {"/-/search", f"/{DB}/-/queries", f"/{DB}/speeches", f"/{DB}/speeches_at_event"} <= links
+    for link in links:
+        assert site.get(link).status_code == 200, link
+
+
+@pytest.mark.parametrize("model", [*RECORD_MODELS, *DERIVED_MODELS], ids=lambda model: model.table)
+def test_every_table_page_describes_the_table_and_each_column(site: Site, model):
+    page = site.get(f"/{DB}/{model.table}").text
+    description = publishing.datasette_metadata()["databases"][DB]["tables"][model.table]["description"]
+    assert description and description in unescape(page)
+    # The list of column descriptions above the table (the headings' tooltips skip the primary key).
+    listed = dict(re.findall(r"<dt>([a-z0-9_]+)</dt><dd>([^<]+)</dd>", page))
+    assert set(listed) == set(model.model_fields)
+    assert all(text.strip() for text in listed.values()), listed
+
+
+def test_closed_vocabularies_list_their_values_in_the_column_description():
+    columns = publishing.datasette_metadata()["databases"][DB]["tables"]["speeches"]["columns"]
+    assert "read_on_behalf: Read out by the speaker on behalf of the person named in on_behalf_of_id" in columns["delivery_mode"]
+
+
+def test_every_table_and_view_in_the_database_has_a_description(built_db: Path):
+    described = publishing.datasette_metadata()["databases"][DB]["tables"]
+    missing = [name for name in table_names(built_db) + view_names(built_db) if not described.get(name, {}).get("description")]
+    assert not missing, f"no description for {missing}"
+
+
+# --- navigation ----------------------------------------------------------------------
+
+
+def test_every_table_a_foreign_key_points_to_has_a_label_column_that_is_never_empty(built_db: Path):
+    tables = publishing.datasette_config()["databases"][DB]["tables"]
+    targets = {target for model in RECORD_MODELS for target in reference_fields(model).values()}
+    with sqlite3.connect(built_db) as connection:
+        for table in targets:
+            label = tables[table]["label_column"]
+            # Datasette shows a null label as the word "None", so a label column must always have a value.
+            (empty,) = connection.execute(f'select count(*) from "{table}" where "{label}" is null or "{label}" = ""').fetchone()
+            assert empty == 0, f"{table}.{label} is empty in {empty} rows"
+
+
+def test_foreign_keys_show_names_and_link_to_the_row(site: Site):
+    (keynote,) = [row for row in site.rows(f"/{DB}/speeches", _labels="on") if row["kind"] == "keynote"]
+    assert keynote["speaker_id"] == {"value": "xi-jinping", "label": "Xi Jinping"}
+    html = site.get(f"/{DB}/speeches").text
+    assert f'<a href="/{DB}/people/xi-jinping">Xi Jinping</a>' in html
+
+
+def test_row_pages_list_the_rows_that_point_to_them(site: Site):
+    def incoming(path: str) -> dict[str, int]:
+        data = site.get(f"{path}.json", params={"_extra": "foreign_key_tables"}).json()
+        return {f"{link['other_table']}.{link['other_column']}": link["count"] for link in data["foreign_key_tables"]}
+
+    assert incoming(f"/{DB}/people/xi-jinping") == {
+        "participants.person_id": 3, "positions.person_id": 1, "speeches.speaker_id": 1, "speeches.on_behalf_of_id": 0,
+    }
+    assert incoming(f"/{DB}/people/ban-ki-moon")["speeches.on_behalf_of_id"] == 1
+    event = incoming(f"/{DB}/events/wic-2015")
+    assert event["events.parent_id"] == 2 and event["counts.event_id"] == 3
+    assert incoming(f"/{DB}/events/wic-2015-opening-ceremony")["speeches.event_id"] == 11
+    html = site.get(f"/{DB}/people/xi-jinping").text
+    assert "Links from other tables" in html and f'href="/{DB}/speeches?speaker_id=xi-jinping"' in html
+
+
+def test_default_sort(site: Site):
+    assert [row["reported_order"] for row in site.rows(f"/{DB}/speeches")] == list(range(1, 12))
+    sort_names = [row["sort_name"] for row in site.rows(f"/{DB}/people")]
+    assert sort_names == sorted(sort_names) and sort_names[0] == "Azimov, Rustam"
+
+
+EXPECTED_FACETS = {
+    "speeches": {"kind": {"speech": 9, "keynote": 1, "address": 1}, "delivery_mode": {"in_person": 10, "read_on_behalf": 1}},
+    "participants": {"role": {"attendee": 10, "speaker": 9, "keynote_speaker": 1, "chair": 1, "reader": 1}},
+    "events": {"kind": {"conference": 1, "ceremony": 1, "photo_session": 1}, "parent_id": {"wic-2015": 2}},
+    "positions": {"title": {"Prime Minister": 4, "President": 2}, "country_code": {"CN": 1, "RU": 1}},
+    "speech_points": {"kind": {"principle": 4, "proposal": 5}},
+    "counts": {"qualifier": {"over": 2, "exact": 1}},
+}
+
+
+@pytest.mark.parametrize("table", list(publishing.FACETS))
+def test_configured_facets_count_the_rows(site: Site, table: str):
+    response = site.get(f"/{DB}/{table}.json", params={"_extra": "facet_results", "_size": "0"})
+    results = response.json()["facet_results"]["results"]
+    assert list(results) == publishing.FACETS[table]
+    (total,) = sqlite3.connect(site.datasette.databases[DB].path).execute(f'select count(*) from "{table}"').fetchone()
+    for column, facet in results.items():
+        counts = {item["value"]: item["count"] for item in facet["results"]}
+        assert counts, f"facet {table}.{column} is empty"
+        assert sum(counts.values()) <= total
+        for value, count in EXPECTED_FACETS.get(table, {}).get(column, {}).items():
+            assert counts[value] == count, (table, column, value)
+
+
+def test_facet_on_a_foreign_key_shows_labels(site: Site):
+    response = site.get(f"/{DB}/speeches.json", params={"_extra": "facet_results", "_size": "0"})
+    (item,) = response.json()["facet_results"]["results"]["event_id"]["results"]
+    assert item["label"] == "Opening ceremony of the Second World Internet Conference"
+
+
+# --- search --------------------------------------------------------------------------
+
+SEARCHES = {
+    "speeches": ("sovereignty", ["wic-2015-xi-jinping-keynote"]),
+    "speech_points": ("sovereignty", ["wic-2015-xi-jinping-keynote-principle-1"]),
+    "events": ("photos", ["wic-2015-group-photo"]),
+    "people": ("medvedev", ["dmitry-medvedev"]),
+    "sources": ("Wuzhen", ["wic-2015-opening-news-release"]),
+    "places": ("Zhejiang", ["zhejiang"]),
+    "organizations": ("ITU", ["international-telecommunication-union"]),
+    "summaries": ("digital economy", None),
+    "evidence": ("2,000 guests", None),
+}
+
+
+def test_every_searchable_table_is_searched():
+    assert set(SEARCHES) == {model.table for model in (*RECORD_MODELS, *DERIVED_MODELS) if model.search_fields}
+
+
+@pytest.mark.parametrize("table", list(SEARCHES))
+def test_table_search_box_finds_rows(site: Site, table: str):
+    words, expected_ids = SEARCHES[table]
+    found = [row["id"] for row in site.rows(f"/{DB}/{table}", _search=words)]
+    assert found if expected_ids is None else found == expected_ids
+    assert '<input id="_search" type="search" name="_search"' in site.get(f"/{DB}/{table}").text
+
+
+def test_search_box_takes_punctuation_as_text(site: Site):
+    assert site.rows(f"/{DB}/speeches", _search='"U.S. (cyber') == []
+
+
+def test_search_all_plugin_page_and_the_requests_its_script_makes(site: Site):
+    html = site.get("/-/search", params={"q": "sovereignty"}).text
+    listed = re.findall(r'data-searchable-url="/wic_events/([a-z_]+)"', html)
+    assert set(listed) == set(SEARCHES)
+    # The page's script asks each table for this; an unknown _extra would be a 400.
+    response = site.get(
+        f"/{DB}/speeches.json",
+        params=[("_shape", "objects"), ("_labels", "on"), ("_extra", "count"), ("_extra", "database"), ("_extra", "table"), ("_size", "5"), ("_search", "sovereignty")],
+    )
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+# --- canned queries ------------------------------------------------------------------
+
+
+CANNED_QUERY_CHECKS = {}
+
+
+def checks(name: str):
+    def register(function):
+        CANNED_QUERY_CHECKS[name] = function
+        return function
+
+    return register
+
+
+@checks("speeches_at_event")
+def check_speeches_at_event(site: Site):
+    rows = site.rows(f"/{DB}/speeches_at_event", event_id="wic-2015-opening-ceremony")
+    assert len(rows) == 11
+    assert [row["reported_order"] for row in rows] == list(range(1, 12))
+    assert (rows[0]["speaker"], rows[0]["speaker_post"], rows[0]["post_of"], rows[0]["kind"]) == ("Xi Jinping", "President", "CN", "keynote")
+    (read_out,) = [row for row in rows if row["on_behalf_of"]]
+    assert (read_out["speaker"], read_out["on_behalf_of"], read_out["post_of"]) == ("Wu Hongbo", "Ban Ki-moon", "UN")
+    assert all(row["summary"] for row in rows), "a shared summary is filled in for each speech"
+    assert site.rows(f"/{DB}/speeches_at_event", event_id="wic-2015") == []
+
+
+@checks("person_activity")
+def check_person_activity(site: Site):
+    rows = site.rows(f"/{DB}/person_activity", person_id="xi-jinping")
+    assert {(row["event_id"], row["what"], row["detail"]) for row in rows} == {
+        ("wic-2015", "took part", "attendee"),
+        ("wic-2015-group-photo", "took part", "attendee"),
+        ("wic-2015-opening-ceremony", "took part", "keynote_speaker"),
+        ("wic-2015-opening-ceremony", "delivered a speech", "keynote, in_person"),
+    }
+    (ban,) = site.rows(f"/{DB}/person_activity", person_id="ban-ki-moon")
+    assert (ban["what"], ban["other_person"], ban["speech_id"]) == ("had a speech read out", "Wu Hongbo", "wic-2015-ban-ki-moon-speech")
+
+
+@checks("speeches_read_on_behalf")
+def check_speeches_read_on_behalf(site: Site):
+    (row,) = site.rows(f"/{DB}/speeches_read_on_behalf")
+    assert (row["read_by"], row["speech_of"], row["speech_id"]) == ("Wu Hongbo", "Ban Ki-moon", "wic-2015-ban-ki-moon-speech")
+
+
+@checks("points_of_speech")
+def check_points_of_speech(site: Site):
+    rows = site.rows(f"/{DB}/points_of_speech", speech_id="wic-2015-xi-jinping-keynote")
+    assert [(row["kind"], row["ordinal"]) for row in rows] == [("principle", n) for n in range(1, 5)] + [("proposal", n) for n in range(1, 6)]
+    assert rows[0]["label"] == "Respect cyber sovereignty"
+
+
+@checks("evidence_for_record")
+def check_evidence_for_record(site: Site):
+    rows = site.rows(f"/{DB}/evidence_for_record", record_id="wic-2015-guests")
+    assert rows and all(row["record_table"] == "counts" for row in rows)
+    assert any(row["quote"] == "Over 2,000 guests" and row["sentence"].startswith("Over 2,000 guests") for row in rows)
+    assert all(row["quote"] in row["sentence"] for row in rows if row["sentence"])
+
+
+@checks("events_inside_event")
+def check_events_inside_event(site: Site):
+    rows = site.rows(f"/{DB}/events_inside_event", event_id="wic-2015")
+    assert [(row["depth"], row["sequence"], row["id"]) for row in rows] == [(1, 1, "wic-2015-group-photo"), (1, 2, "wic-2015-opening-ceremony")]
+    assert site.rows(f"/{DB}/events_inside_event", event_id="wic-2015-opening-ceremony") == []
+
+
+@checks("search_everything")
+def check_search_everything(site: Site):
+    rows = site.rows(f"/{DB}/search_everything", q="sovereignty")
+    found = {(row["in_table"], row["id"]) for row in rows}
+    assert {("speeches", "wic-2015-xi-jinping-keynote"), ("speech_points", "wic-2015-xi-jinping-keynote-principle-1"), ("sources", "wic-2015-opening-news-release")} <= found
+    assert all("[sovereignty]" in row["matched_text"].lower() for row in rows)
+    assert {row["in_table"] for row in site.rows(f"/{DB}/search_everything", q="Medvedev")} >= {"people", "sources"}
+    # FTS syntax typed by a visitor is searched for as text, not an error.
+    assert site.rows(f"/{DB}/search_everything", q='"U.S." AND (') == []
+    assert site.rows(f"/{DB}/search_everything", q="") == []
+
+
+def test_every_canned_query_is_checked():
+    assert set(CANNED_QUERY_CHECKS) == set(publishing.CANNED_QUERIES)
+
+
+@pytest.mark.parametrize("name", list(publishing.CANNED_QUERIES))
+def test_canned_query(site: Site, name: str):
+    CANNED_QUERY_CHECKS[name](site)
+    query = publishing.CANNED_QUERIES[name]
+    assert query["title"] and len(query["description"]) > 20
+    html = site.get(f"/{DB}/{name}").text
+    assert query["title"].replace("'", "&#39;") in html
+    # Each parameter the SQL uses gets a named form field, and the config lists it.
+    assert re.findall(r'data-parameter-name="([a-z_]+)"', html) == query.get("params", [])
+
+
+# --- safety --------------------------------------------------------------------------
+
+
+def resource_for(action, database: str):
+    if action.resource_class is None:
+        return None
+    if action.resource_class is DatabaseResource:
+        return DatabaseResource(database=database)
+    if action.resource_class is TableResource:
+        return TableResource(database=database, table="people")
+    if action.resource_class is QueryResource:
+        return QueryResource(database=database, query="speeches_at_event")
+    raise AssertionError(f"unknown resource class for {action.name}")
+
+
+def test_every_action_but_reading_is_denied_to_everyone(site: Site):
+    actions = site.datasette.actions
+    assert set(publishing.READ_ACTIONS) < set(actions)
+    for actor in (None, {"id": "root"}, {"id": "someone"}):
+        for name, action in actions.items():
+            allowed = site.run(site.datasette.allowed(action=name, resource=resource_for(action, DB), actor=actor))
+            assert allowed == (name in publishing.READ_ACTIONS), (name, actor)
+
+
+def test_write_requests_are_refused_and_change_nothing(site: Site):
+    before = site.rows(f"/{DB}/people")
+    attempts = [
+        (f"/{DB}/people/-/insert", {"row": {"id": "intruder", "name": "Intruder", "sort_name": "Intruder"}}),
+        (f"/{DB}/people/-/upsert", {"rows": [{"id": "xi-jinping", "name": "Changed", "sort_name": "Changed"}]}),
+        (f"/{DB}/people/xi-jinping/-/update", {"update": {"name": "Changed"}}),
+        (f"/{DB}/people/xi-jinping/-/delete", {}),
+        (f"/{DB}/people/-/drop", {"confirm": True}),
+        (f"/{DB}/people/-/alter", {"add_columns": [{"name": "note"}]}),
+        (f"/{DB}/-/create", {"table": "intruders", "columns": [{"name": "id"}]}),
+        (f"/{DB}/-/execute-write", {"sql": "delete from people"}),
+        (f"/{DB}/-/queries/store", {"name": "mine", "sql": "select 1"}),
+    ]
+    cookies = {"ds_actor": site.datasette.client.actor_cookie({"id": "root"})}
+    for path, body in attempts:
+        for extra in ({}, {"cookies": cookies}):
+            response = site.post(path, json=body, **extra)
+            assert response.status_code in (403, 404, 405), (path, response.status_code, response.text[:200])
+    for path in ("/-/create-token", "/-/permissions", "/-/rules", f"/{DB}/-/execute-write"):
+        assert site.get(path).status_code == 403, path
+    assert site.rows(f"/{DB}/people") == before
+
+
+def test_arbitrary_sql_is_read_only(site: Site):
+    response = site.get(f"/{DB}/-/query.json", params={"sql": "delete from people"})
+    assert response.status_code == 400
+    assert site.rows(f"/{DB}/-/query", sql="select count(*) as n from people") == [{"n": 16}]
+
+
+def test_a_slow_query_is_stopped_while_other_requests_answer(site: Site):
+    slow_sql = "with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000000000) select count(*) from n"
+    client = site.datasette.client
+    finished: dict[str, float] = {}
+
+    async def timed(name, path, **kwargs):
+        response = await client.get(path, **kwargs)
+        finished[name] = time.perf_counter()
+        return response
+
+    async def both():
+        slow = asyncio.create_task(timed("slow", f"/{DB}/-/query.json", params={"sql": slow_sql}))
+        await asyncio.sleep(0.05)
+        fast = await timed("fast", f"/{DB}/speeches.json", params={"_size": "1"})
+        return await slow, fast
+
+    started = time.perf_counter()
+    slow, fast = site.run(both())
+    assert fast.status_code == 200 and finished["fast"] < finished["slow"]
+    assert slow.status_code == 400 and "took too long" in slow.json()["error"]
+    limit = publishing.SETTINGS["sql_time_limit_ms"] / 1000
+    assert limit <= finished["slow"] - started < limit + 3
+
+
+def test_answers_stop_at_max_returned_rows(site: Site):
+    limit = publishing.SETTINGS["max_returned_rows"]
+    sql = f"with recursive n(i) as (select 1 union all select i + 1 from n where i < {limit + 500}) select i from n"
+    data = site.get(f"/{DB}/-/query.json", params={"sql": sql, "_shape": "objects"}).json()
+    assert len(data["rows"]) == limit and data["truncated"] is True
+
+
+def hostile_database(data_dir: Path, output: Path) -> Path:
+    """Build from data whose texts hold markup, a script and a right-to-left override."""
+    people = data_dir / "people.csv"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("xi-jinping,Xi Jinping,", "xi-jinping,\"<script>alert('name')</script>Xi \u202egnipniJ\",", 1),
+        encoding="utf-8",
+    )
+    bundle_file = data_dir / "events" / "wic-2015.json"
+    bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    keynote = next(speech for speech in bundle["speeches"] if speech["id"] == "wic-2015-xi-jinping-keynote")
+    keynote["title"] = '<img src=x onerror="alert(1)"> </td></tr></table><b>bold</b> \u202eeltit'
+    bundle_file.write_text(json.dumps(bundle), encoding="utf-8")
+    build(data_dir, output)
+    return output
+
+
+@pytest.fixture
+def hostile_site(data_copy: Path, tmp_path: Path):
+    database = hostile_database(data_copy, tmp_path / "built.db")
+    opened = Site(public_copy(database, tmp_path / "site"))
+    yield opened
+    opened.close()
+
+
+def test_hostile_text_is_shown_escaped(hostile_site: Site):
+    pages = [
+        f"/{DB}/people/xi-jinping", f"/{DB}/people", f"/{DB}/speeches", f"/{DB}/speeches/wic-2015-xi-jinping-keynote",
+        f"/{DB}/speeches_at_event?event_id=wic-2015-opening-ceremony", f"/{DB}/search_everything?q=gnipniJ",
+        f"/{DB}/participants?_facet=person_id", "/-/search?q=gnipniJ",
+    ]
+    for page in pages:
+        response = hostile_site.get(page)
+        assert response.status_code == 200, page
+        html = response.text
+        for raw in ("<script>alert", "<img src=x", "<b>bold</b>", "</td></tr></table><b>"):
+            assert raw not in html, (page, raw)
+    row = hostile_site.get(f"/{DB}/speeches/wic-2015-xi-jinping-keynote").text
+    assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;Xi \u202egnipniJ" in row
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in row
+    # The override stays inside its own link: the id after it is isolated by the site's CSS.
+    assert publishing.BIDI_ISOLATION_CSS in row
