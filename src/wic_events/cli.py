@@ -37,11 +37,19 @@ def cli() -> None:
 
 def _report(problems: list[Problem], output_format: str = "text") -> None:
     if output_format == "json":
-        click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2, ensure_ascii=False))
+        click.echo(_printable(json.dumps([problem.as_dict() for problem in problems], indent=2, ensure_ascii=False)))
     else:
         for problem in problems:
-            click.echo(str(problem), err=True)
+            click.echo(_printable(str(problem)), err=True)
     click.echo(f"{len(problems)} problem(s) found.", err=True)
+
+
+def _printable(text: str) -> str:
+    # Problems quote the input, and a file name that is not UTF-8 or a lone surrogate in JSON
+    # would make printing fail; show such characters as escapes instead.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 
 
 def _resolve_data(data_dir: Path | None) -> Path:

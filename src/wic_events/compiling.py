@@ -30,7 +30,7 @@ from .models import (
     date_fields,
     reference_fields,
 )
-from .problems import InvalidData, Problem
+from .problems import InvalidData, Location, Problem
 from .reading import input_files, read_records
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, locate
@@ -189,9 +189,13 @@ def input_digest(data_dir: Path) -> str:
     """SHA-256 over every input file's path and bytes."""
     digest = hashlib.sha256()
     for path in input_files(data_dir):
-        digest.update(path.relative_to(data_dir).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
+        relative = path.relative_to(data_dir).as_posix()
+        digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+        except OSError as error:  # every input counts towards the digest, so one that cannot be read stops the build
+            raise InvalidData([Problem(Location(relative), f"cannot read the file: {error.strerror or error}")]) from None
     return digest.hexdigest()
 
 
@@ -271,16 +275,19 @@ def _load(connection: sqlite3.Connection, data_dir: Path, problems: list[Problem
 
     def flush(table: str) -> None:
         rows = batches[table]
-        try:
-            connection.executemany(statements[table], rows)
-        except sqlite3.IntegrityError:
-            for row in rows:
-                try:
-                    connection.execute(statements[table], row)
-                except sqlite3.IntegrityError:
-                    model = MODELS_BY_TABLE[table]
-                    key = "|".join(str(row[columns[table].index(name)]) for name in model.primary_key)
-                    duplicates.append((table, key, model.primary_key[-1], f"{' + '.join(model.primary_key)} '{key}' is used by more than one {table} record"))
+        # executemany stops at a duplicate key with the rows before it inserted, and with
+        # journal_mode OFF they cannot be rolled back: so note the row that failed and go on
+        # with the rest of the same iterator. total_changes says how many rows went in.
+        pending = iter(rows)
+        consumed = 0
+        while True:
+            before = connection.total_changes
+            try:
+                connection.executemany(statements[table], pending)
+                break
+            except sqlite3.IntegrityError:
+                consumed += connection.total_changes - before + 1
+                duplicates.append(_duplicate_finding(table, dict(zip(columns[table], rows[consumed - 1]))))
         rows.clear()
 
     seen = 0
@@ -304,6 +311,14 @@ def _load(connection: sqlite3.Connection, data_dir: Path, problems: list[Problem
     if progress:
         progress(seen)
     return duplicates
+
+
+def _duplicate_finding(table: str, row: dict[str, Any]) -> tuple[str, str, str, str]:
+    model = MODELS_BY_TABLE[table]
+    key = "|".join(str(row[name]) for name in model.primary_key)
+    if table == "evidence":  # its id is a hash of the citation, which would tell the author nothing
+        return table, key, "quote", f"the same quote is cited twice for {row['record_table']} '{row['record_id']}'; remove one of the two"
+    return table, key, model.primary_key[-1], f"{' + '.join(model.primary_key)} '{key}' is used by more than one {table} record"
 
 
 def _insert_sentences(connection: sqlite3.Connection, texts: dict[str, str | None], boilerplate: dict[str, list[str]]) -> None:

@@ -27,8 +27,33 @@ SCHEMA_VERSION = "1.0.0"
 """Version of the public SQL contract; bump the major part on a breaking change."""
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-PARTIAL_DATE_PATTERN = r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$"
-TIME_OF_DAY_PATTERN = r"^(?:morning|afternoon|evening|night|(?:[01]\d|2[0-3]):[0-5]\d)$"
+# [0-9], not \d: \d also matches other scripts' digits ("２０１５"), which SQLite's date functions do not read.
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$"
+TIME_OF_DAY_PATTERN = r"^(?:morning|afternoon|evening|night|(?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+WIKIDATA_ID_PATTERN = r"^Q[1-9][0-9]*$"
+
+PATTERN_DESCRIPTIONS = {
+    SLUG_PATTERN: "a slug: lowercase ASCII letters and digits, words joined by single hyphens (like 'xi-jinping')",
+    PARTIAL_DATE_PATTERN: "an ISO 8601 date: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year is known",
+    TIME_OF_DAY_PATTERN: "morning, afternoon, evening, night, or a 24-hour time HH:MM",
+    COUNTRY_CODE_PATTERN: "an ISO 3166-1 alpha-2 country code in capitals (like 'CN')",
+    LANGUAGE_TAG_PATTERN: "a BCP 47 language tag (like 'en' or 'zh-Hans')",
+    SHA256_PATTERN: "a SHA-256 digest: 64 lowercase hex digits",
+    WIKIDATA_ID_PATTERN: "a Wikidata item id (like 'Q15031')",
+}
+"""What each pattern means in words, for error messages: a contributor should not have to read a regex."""
+
+
+
+class FieldError(ValueError):
+    """A check across fields that blames one of them, so that an error message can name that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def slugify(text: str) -> str:
@@ -53,10 +78,10 @@ PartialDate = Annotated[
     StringConstraints(pattern=PARTIAL_DATE_PATTERN),
     AfterValidator(_check_partial_date),
 ]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-WikidataId = Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")]
+CountryCode = Annotated[str, StringConstraints(pattern=COUNTRY_CODE_PATTERN)]
+LanguageTag = Annotated[str, StringConstraints(pattern=LANGUAGE_TAG_PATTERN)]
+Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
+WikidataId = Annotated[str, StringConstraints(pattern=WIKIDATA_ID_PATTERN)]
 TimeOfDay = Annotated[str, StringConstraints(pattern=TIME_OF_DAY_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 
@@ -216,7 +241,7 @@ class Source(Record):
     @model_validator(mode="after")
     def _file_needs_hash(self) -> Source:
         if self.file is not None and self.sha256 is None:
-            raise ValueError("a source that carries a file must give its sha256")
+            raise FieldError("sha256", "a source that carries a file must give its sha256")
         return self
 
 
@@ -361,14 +386,15 @@ class Count(Record):
             if given is None:
                 setattr(self, name, expected)
             elif given != expected:
-                raise ValueError(
+                raise FieldError(
+                    name,
                     f"{name}={given} contradicts qualifier '{self.qualifier}' with value {self.value} "
                     f"(expected {name}={expected if expected is not None else 'empty'})"
                 )
         if self.low is not None and self.high is not None and self.low > self.high:
-            raise ValueError(f"low={self.low} is greater than high={self.high}")
+            raise FieldError("high", f"low={self.low} is greater than high={self.high}")
         if self.qualifier == "about" and self.low is not None and self.high is not None and not self.low <= self.value <= self.high:
-            raise ValueError(f"value {self.value} lies outside low={self.low} and high={self.high}")
+            raise FieldError("value", f"value {self.value} lies outside low={self.low} and high={self.high}")
         return self
 
 
@@ -417,9 +443,9 @@ class Speech(Record):
     @model_validator(mode="after")
     def _behalf_matches_mode(self) -> Speech:
         if (self.delivery_mode == "read_on_behalf") != (self.on_behalf_of_id is not None):
-            raise ValueError("on_behalf_of_id is given exactly when delivery_mode is 'read_on_behalf'")
+            raise FieldError("on_behalf_of_id", "on_behalf_of_id is given exactly when delivery_mode is 'read_on_behalf'")
         if self.on_behalf_of_id is not None and self.on_behalf_of_id == self.speaker_id:
-            raise ValueError("on_behalf_of_id names the speaker; a person does not read out their own speech on their own behalf")
+            raise FieldError("on_behalf_of_id", "on_behalf_of_id names the speaker; a person does not read out their own speech on their own behalf")
         return self
 
 
@@ -513,7 +539,7 @@ class BuildInfo(Record):
 
 def _check_order(start: str | None, end: str | None) -> None:
     if start and end and earliest_day(end) < earliest_day(start):
-        raise ValueError(f"end_date {end} is before start_date {start}")
+        raise FieldError("end_date", f"end_date {end} is before start_date {start}")
 
 
 RECORD_MODELS: tuple[type[Record], ...] = (

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +30,7 @@ from typing import Any
 
 import jsonschema
 
-from .models import MODELS_BY_TABLE, RECORD_MODELS, Source
+from .models import MODELS_BY_TABLE, PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
 from .problems import Location, Problem
 from .schemas import bundle_model
 
@@ -76,15 +77,18 @@ def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]
         else:
             table = _table_for(path.relative_to(data_dir))
             if table not in MODELS_BY_TABLE or table == "build_info":
-                problems.append(Problem(Location(relative), f"no table named '{table}'; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
+                problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
                 continue
             reader = _read_jsonl if path.suffix == ".jsonl" else _read_csv
             records = reader(path, relative, table, problems)
-        for record in records:
-            if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
-                problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
-                continue
-            yield record
+        try:
+            for record in records:
+                if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
+                    problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
+                    continue
+                yield record
+        except OSError as error:  # unreadable (permissions, a file that vanished, an I/O error)
+            problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
 
 
 def _table_for(relative: Path) -> str:
@@ -122,6 +126,8 @@ def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
         problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno})"))
     except ValueError as error:
         problems.append(Problem(location, f"malformed JSON: {error}"))
+    except RecursionError:
+        problems.append(Problem(location, "malformed JSON: arrays or objects nested too deeply to read"))
     return None
 
 
@@ -143,12 +149,15 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
         problems.append(Problem(Location(relative), f"a bundle is a JSON object with a list per table, not {type(bundle).__name__}"))
         return
     rejected: set[tuple[str, int]] = set()
-    for error in sorted(_bundle_validator().iter_errors(bundle), key=lambda e: [f"{part:09d}" if isinstance(part, int) else part for part in e.absolute_path]):
+    errors = sorted(_bundle_validator().iter_errors(bundle), key=lambda e: [f"{part:09d}" if isinstance(part, int) else str(part) for part in e.absolute_path])
+    for error in errors:
         where = list(error.absolute_path)
         if len(where) >= 2 and isinstance(where[1], int):
             rejected.add((where[0], where[1]))
-        field = str(where[2]) if len(where) >= 3 else None
+        field = _field_name(where[2]) if len(where) >= 3 else (", ".join(map(_field_name, _named_keys(error))) or None)
         problems.append(Problem(Location(relative, path=_key_path(where)), _schema_message(error), field))
+    if any(list(error.absolute_path) == ["source_id"] for error in errors):
+        return  # every citation would repeat that the bundle names no valid source; the one problem above says so
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
         if table not in MODELS_BY_TABLE or not isinstance(records, list):
@@ -159,20 +168,70 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
             yield RawRecord(table, record, Location(relative, path=f"{table}[{position}]"), source_id)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
 def _key_path(parts: list[Any]) -> str:
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            text += f".{part}" if text else part
+        else:  # a key with spaces, control characters or lone surrogates is shown quoted and escaped
+            text += f"[{part!r}]"
     return text or "(top level)"
 
 
+def _named_keys(error: jsonschema.ValidationError) -> list[str]:
+    """The keys a 'required' or 'additionalProperties' error is about, which jsonschema puts only in its message."""
+    if not isinstance(error.instance, dict):
+        return []
+    if error.validator == "required":
+        return [name for name in error.validator_value if name not in error.instance]
+    if error.validator == "additionalProperties":
+        return [name for name in error.instance if name not in error.schema.get("properties", {})]
+    return []
+
+
+def _field_name(key: Any) -> str:
+    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else repr(key)
+
+
+_JSON_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false", "object": "an object", "array": "a list", "null": "null"}
+
+
 def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "required":
+        return f"required field {', '.join(map(repr, _named_keys(error)))} is missing"
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        return f"{error.message}; allowed fields: {', '.join(allowed)}"
+        return f"unknown field(s) {', '.join(map(repr, _named_keys(error)))}; allowed fields: {', '.join(allowed)}"
     if error.validator == "pattern":
-        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+        expected = PATTERN_DESCRIPTIONS.get(error.validator_value, f"text matching {error.validator_value}")
+        return f"expected {expected}, got {_preview(error.instance)}"
+    if error.validator == "type":
+        return f"expected {_JSON_TYPE_NAMES.get(error.validator_value, error.validator_value)}, got {_preview(error.instance)}"
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # An optional field is 'anyOf: [the type, null]': say what was wrong with the type, and that it may be left out.
+        nullable = any(option.get("type") == "null" for option in error.validator_value)
+        causes = [cause for cause in error.context if cause.schema.get("type") != "null"]
+        if not causes:
+            return error.message
+        if all(cause.validator == "type" for cause in causes):
+            expected = " or ".join(_JSON_TYPE_NAMES.get(cause.validator_value, str(cause.validator_value)) for cause in causes)
+            message = f"expected {expected}, got {_preview(error.instance)}"
+        else:
+            message = "; ".join(dict.fromkeys(_schema_message(cause) for cause in causes if cause.validator != "type"))
+        return message + (" (or leave the field out)" if nullable else "")
     return error.message
+
+
+def _preview(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 
 
 def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
@@ -185,10 +244,12 @@ def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) 
             except UnicodeDecodeError as error:
                 problems.append(Problem(location, f"invalid UTF-8 (byte {raw_line[error.start]:#04x} at column {error.start + 1}); save the file as UTF-8"))
                 continue
+            if line_number == 1:
+                line = line.removeprefix("\ufeff")  # a byte order mark some editors write
             if not line.strip():
                 continue
             seen_any = True
-            record = _parse_json(line, location, problems)
+            record = _parse_json(line.rstrip("\r\n"), location, problems)  # so an error at the line end is on this line
             if record is None:
                 continue
             if not isinstance(record, dict):

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from .models import (
     MODELS_BY_TABLE,
+    PATTERN_DESCRIPTIONS,
     RECORD_MODELS,
     Citation,
     Evidence,
@@ -37,6 +38,8 @@ from .problems import Location, Problem
 from .reading import RawRecord, read_records
 
 _NOT_LOADED = object()
+_SQLITE_INTEGERS = range(-(2**63), 2**63)
+_AUTHORED_TABLES = {model.table: model for model in RECORD_MODELS}
 
 
 def record_key(record: Record) -> str:
@@ -78,12 +81,24 @@ class RecordValidator:
 
     def _model(self, model: type[Record], data: dict[str, Any], location: Location) -> Record | None:
         try:
-            return model.model_validate(data)
+            record = model.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
-                field = ".".join(str(part) for part in detail["loc"]) or None
+                # A check across fields has no location of its own; a FieldError names the field it blames.
+                blamed = getattr(detail.get("ctx", {}).get("error"), "field", None)
+                field = ".".join(str(part) for part in detail["loc"]) or blamed
                 self.problems.append(Problem(location, _describe(detail), field))
             return None
+        # SQLite stores integers in 64 bits; a larger one would stop the build with an OverflowError.
+        too_large = [
+            (name, number)
+            for name, value in record.__dict__.items()
+            for number in (value.values() if isinstance(value, dict) else (value,))
+            if isinstance(number, int) and number not in _SQLITE_INTEGERS
+        ]
+        for name, number in too_large:
+            self.problems.append(Problem(location, f"{number} is too large to store: integers must lie between -2**63 and 2**63 - 1", name))
+        return None if too_large else record
 
     def _citations(self, record: Record, citations: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
         if not isinstance(citations, list):
@@ -125,11 +140,15 @@ class RecordValidator:
                 self.problems.append(Problem(location, "sha256 does not match the inline text", "sha256"))
             self.source_texts[source.id] = source.text
             return
-        path = (self.data_dir / source.file).resolve()
-        if not path.is_relative_to(self.data_dir.resolve()) or not path.is_file():
-            self.problems.append(Problem(location, f"no file '{source.file}' under the data folder", "file"))
+        try:
+            path = (self.data_dir / source.file).resolve()
+            content = path.read_bytes() if path.is_relative_to(self.data_dir.resolve()) and path.is_file() else None
+        except (OSError, ValueError) as error:  # a name too long, with a NUL byte, or a file that cannot be read
+            self.problems.append(Problem(location, f"cannot read {source.file!r}: {getattr(error, 'strerror', None) or error}", "file"))
             return
-        content = path.read_bytes()
+        if content is None:
+            self.problems.append(Problem(location, f"no file {source.file!r} under the data folder", "file"))
+            return
         digest = _sha256(content)
         if digest != source.sha256:
             self.problems.append(
@@ -147,7 +166,7 @@ class RecordValidator:
                 self.problems.append(Problem(location, f"boilerplate passage not found in the text: {_preview(passage)}", f"boilerplate.{position}"))
 
     def _check_evidence(self, evidence: Evidence, location: Location) -> bool:
-        model = MODELS_BY_TABLE.get(evidence.record_table)
+        model = _AUTHORED_TABLES.get(evidence.record_table)
         if model is None or "id" not in model.primary_key:
             tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
             self.problems.append(Problem(location, f"'{evidence.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table"))
@@ -190,9 +209,10 @@ class RecordValidator:
         return True
 
     def _check_stated_total(self, total: StatedTotal, location: Location) -> None:
-        model = MODELS_BY_TABLE.get(total.record_table)
+        # Only authored tables: the derived ones (build_info) do not exist yet when totals are checked.
+        model = _AUTHORED_TABLES.get(total.record_table)
         if model is None:
-            self.problems.append(Problem(location, f"no table named '{total.record_table}'", "record_table"))
+            self.problems.append(Problem(location, f"no table named '{total.record_table}'; expected one of: {', '.join(_AUTHORED_TABLES)}", "record_table"))
             return
         for column in total.match:
             if column not in model.model_fields:
@@ -221,6 +241,8 @@ def _describe(detail: dict[str, Any]) -> str:
     if detail["type"] == "extra_forbidden":
         return "unknown field"
     value = detail.get("input")
+    if detail["type"] == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") in PATTERN_DESCRIPTIONS:
+        return f"expected {PATTERN_DESCRIPTIONS[detail['ctx']['pattern']]} (got {_preview(str(value), 60)})"
     if detail["type"] == "string_pattern_mismatch" or not isinstance(value, (dict, list)):
         return f"{message} (got {_preview(str(value), 60)})" if "input" in detail and detail["type"] != "value_error" else message
     return message
@@ -311,10 +333,10 @@ def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
         "SELECT id, record_table, match, expected, as_reported FROM stated_totals ORDER BY id"
     ).fetchall():
         conditions = json.loads(match)
-        model = MODELS_BY_TABLE.get(table)
+        model = _AUTHORED_TABLES.get(table)
         if model is None or any(column not in model.model_fields for column in conditions):
             continue  # reported when the record was validated
-        where = " AND ".join(f"{column} = ?" for column in conditions) or "1"
+        where = " AND ".join(f'"{column}" = ?' for column in conditions) or "1"  # quoted: evidence has a column named "end"
         (actual,) = connection.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(conditions.values())).fetchone()
         if actual != expected:
             yield "stated_totals", row_id, "expected", f"the source says {as_reported!r} ({expected}), but {actual} {table} record(s) match {conditions}"
@@ -345,7 +367,9 @@ def locate(data_dir: Path, findings: Iterable[Finding]) -> list[Problem]:
     """Turn findings into problems with file and line, reading the input again to find each record."""
     wanted: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
     for table, key, field, message in findings:
-        wanted.setdefault((table, key), []).append((field, message))
+        details = wanted.setdefault((table, key), [])
+        if (field, message) not in details:  # an id used three times is found twice, but is one problem per record
+            details.append((field, message))
     problems: list[Problem] = []
     found: set[tuple[str, str]] = set()
     validator = RecordValidator(data_dir, [])

@@ -1,0 +1,692 @@
+"""Bad input: each kind of contributor mistake is caught with a message that says where and what to fix.
+
+Every case breaks a private copy of data/ and is then built twice, through ``build``
+and through ``wic-events build``: both must report the same problems, naming the file,
+the line (CSV, JSON Lines) or key path (JSON), the field and what was expected; the
+command must exit non-zero without a traceback, list every problem followed by a
+count, and leave the database already at --output byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import wic_events
+from wic_events.cli import cli
+from wic_events.compiling import build
+from wic_events.problems import InvalidData, Problem
+
+BUNDLE = "events/wic-2015.json"
+SOURCE_RECORD = "sources/wic-2015-opening-news-release.json"
+SOURCE_TEXT = "sources/wic-2015-opening-news-release.txt"
+SOURCE_ID = "wic-2015-opening-news-release"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A problem the build must report: where, about which field, and words its message must contain."""
+
+    file: str
+    message: tuple[str, ...]
+    line: int | None = None
+    path: str | None = None
+    field: str | None = None
+
+    def matches(self, problem: Problem) -> bool:
+        return (
+            (problem.location.file, problem.location.line, problem.location.path, problem.field) == (self.file, self.line, self.path, self.field)
+            and all(words in problem.message for words in self.message)
+        )
+
+
+# --- ways to break a copy of data/ -----------------------------------------------------
+
+
+def load_bundle(data: Path) -> dict:
+    return json.loads((data / BUNDLE).read_text(encoding="utf-8"))
+
+
+def save_bundle(data: Path, bundle: dict) -> None:
+    (data / BUNDLE).write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def position(bundle: dict, table: str, **match: object) -> int:
+    """Index of the record of ``table`` whose fields have the given values."""
+    return next(i for i, record in enumerate(bundle[table]) if all(record.get(k) == v for k, v in match.items()))
+
+
+def append(data: Path, relative: str, content: str | bytes) -> int:
+    """Append to a file (created if missing); returns the line number the addition starts on."""
+    path = data / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = path.read_bytes() if path.exists() else b""
+    assert not before or before.endswith(b"\n")
+    path.write_bytes(before + (content if isinstance(content, bytes) else content.encode("utf-8")))
+    return before.count(b"\n") + 1
+
+
+def csv_line(data: Path, relative: str, first_cell: str) -> int:
+    lines = (data / relative).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if line.split(",")[0] == first_cell)
+
+
+def jsonl(*records: object) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+PERSON = {"id": "new-person", "name": "New Person", "sort_name": "Person, New"}
+
+CASES: dict[str, Callable[[Path], list[Expected]]] = {}
+
+
+def case(function: Callable[[Path], list[Expected]]) -> Callable[[Path], list[Expected]]:
+    CASES[function.__name__] = function
+    return function
+
+
+@case
+def malformed_json(data: Path) -> list[Expected]:
+    lines = (data / BUNDLE).read_text(encoding="utf-8").splitlines(keepends=True)
+    broken = next(i for i, line in enumerate(lines) if '"kind": "conference",' in line)
+    lines[broken] = lines[broken].replace('"conference",', '"conference"')
+    (data / BUNDLE).write_text("".join(lines), encoding="utf-8")
+    line, column = broken + 2, len(lines[broken + 1]) - len(lines[broken + 1].lstrip()) + 1
+    return [Expected(BUNDLE, ("malformed JSON", "Expecting ',' delimiter", f"line {line}, column {column}"), line=line)]
+
+
+@case
+def malformed_json_line(data: Path) -> list[Expected]:
+    line = append(data, "people/extra.jsonl", jsonl(PERSON) + '{"id": "cut-short",\n')
+    return [Expected("people/extra.jsonl", ("malformed JSON", "(line 2, column"), line=line + 1)]
+
+
+@case
+def duplicate_key_in_json_line(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", '{"id": "a", "id": "b", "name": "A", "sort_name": "A"}\n')
+    return [Expected("people/extra.jsonl", ("malformed JSON", "duplicate key 'id'"), line=1)]
+
+
+@case
+def invalid_utf8_in_csv(data: Path) -> list[Expected]:
+    line = append(data, "people.csv", b"bad-bytes,Bad \xff Bytes,Bytes,\n")
+    return [Expected("people.csv", ("invalid UTF-8", "0xff", "save the file as UTF-8"), line=line)]
+
+
+@case
+def invalid_utf8_in_json_line(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", jsonl(PERSON).encode() + b'{"id": "x", "name": "\xc3("}\n')
+    return [Expected("people/extra.jsonl", ("invalid UTF-8", "0xc3", "column 22"), line=2)]
+
+
+@case
+def invalid_utf8_in_bundle(data: Path) -> list[Expected]:
+    content = (data / BUNDLE).read_bytes()
+    offset = content.index(b"Second World Internet Conference")
+    (data / BUNDLE).write_bytes(content[:offset] + b"\xfe" + content[offset:])
+    line = content[:offset].count(b"\n") + 1
+    return [Expected(BUNDLE, ("invalid UTF-8", "0xfe", f"offset {offset}"), line=line)]
+
+
+@case
+def csv_row_with_too_many_cells(data: Path) -> list[Expected]:
+    line = append(data, "people.csv", "surplus,Surplus,Surplus,,one too many\n")
+    return [Expected("people.csv", ("5 cells where the header has 4", "id, name, sort_name, wikidata_id"), line=line)]
+
+
+@case
+def csv_row_with_too_few_cells(data: Path) -> list[Expected]:
+    line = append(data, "people.csv", "short,Short\n")
+    return [Expected("people.csv", ("2 cells where the header has 4",), line=line)]
+
+
+@case
+def unknown_csv_header(data: Path) -> list[Expected]:
+    path = data / "people.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("wikidata_id", "wikidata", 1), encoding="utf-8")
+    return [Expected("people.csv", ("unknown column(s) 'wikidata'", "allowed: id, name, sort_name, wikidata_id"), line=1)]
+
+
+@case
+def missing_required_csv_header(data: Path) -> list[Expected]:
+    path = data / "people.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["id", "name", "wikidata_id"], extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return [Expected("people.csv", ("missing required column(s) 'sort_name'",), line=1)]
+
+
+@case
+def wrong_type_in_bundle(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["edition"] = "two"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected an integer", "got 'two'"), path=f"events[{at}].edition", field="edition")]
+
+
+@case
+def wrong_type_in_csv(data: Path) -> list[Expected]:
+    line = append(data, "places.csv", "nowhere,Nowhere,town,china,CN,north,\n")
+    return [Expected("places.csv", ("valid number", "'north'"), line=line, field="latitude")]
+
+
+@case
+def wrong_type_in_json_line(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", jsonl({**PERSON, "name": ["New", "Person"]}))
+    return [Expected("people/extra.jsonl", ("valid string",), line=1, field="name")]
+
+
+@case
+def unknown_field_in_bundle(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "speeches", kind="address")
+    bundle["speeches"][at]["colour"] = "red"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("unknown field(s) 'colour'", "allowed fields:", "speaker_id"), path=f"speeches[{at}]", field="colour")]
+
+
+@case
+def unknown_field_in_json_line(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", jsonl({**PERSON, "colour": "red"}))
+    return [Expected("people/extra.jsonl", ("unknown field",), line=1, field="colour")]
+
+
+@case
+def missing_field_in_bundle(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "speeches", kind="address")
+    del bundle["speeches"][at]["kind"]
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("required field 'kind' is missing",), path=f"speeches[{at}]", field="kind")]
+
+
+@case
+def missing_field_in_csv(data: Path) -> list[Expected]:
+    line = append(data, "people.csv", "no-sort-name,No Sort Name,,\n")
+    return [Expected("people.csv", ("required field is missing",), line=line, field="sort_name")]
+
+
+@case
+def invalid_slug_in_bundle(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-group-photo")
+    bundle["events"][at]["id"] = "Group Photo"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected a slug", "lowercase", "got 'Group Photo'"), path=f"events[{at}].id", field="id")]
+
+
+@case
+def invalid_slug_in_csv(data: Path) -> list[Expected]:
+    line = append(data, "people.csv", "New_Person,New Person,\"Person, New\",\n")
+    return [Expected("people.csv", ("expected a slug", "'New_Person'"), line=line, field="id")]
+
+
+def _event_date(field: str, value: str, *message: str) -> Callable[[Path], list[Expected]]:
+    def breaks(data: Path) -> list[Expected]:
+        bundle = load_bundle(data)
+        at = position(bundle, "events", id="wic-2015")
+        bundle["events"][at][field] = value
+        save_bundle(data, bundle)
+        return [Expected(BUNDLE, message, path=f"events[{at}]", field=field)]
+
+    return breaks
+
+
+CASES["month_that_does_not_exist"] = _event_date("start_date", "2015-13-01", "month 13 does not exist")
+CASES["day_that_does_not_exist"] = _event_date("start_date", "2015-02-30", "day 30 does not exist in 2015-02")
+CASES["end_before_start"] = _event_date("end_date", "2015-12-01", "end_date 2015-12-01 is before start_date 2015-12-16")
+
+
+@case
+def date_in_other_digits(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["start_date"] = "２０１５-12-16"  # fullwidth digits, which \d would accept
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected an ISO 8601 date", "YYYY-MM-DD"), path=f"events[{at}].start_date", field="start_date")]
+
+
+@case
+def child_event_outside_its_parent(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-opening-ceremony")
+    bundle["events"][at].update(start_date="2016-01-01", end_date="2016-01-01")
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("outside its parent 'wic-2015' (2015-12-16 to 2015-12-18)",), path=f"events[{at}]", field="start_date")]
+
+
+@case
+def duplicate_id_within_a_bundle(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-group-photo")
+    bundle["events"].append({**bundle["events"][at], "evidence": []})
+    save_bundle(data, bundle)
+    message = ("id 'wic-2015-group-photo' is used by more than one events record",)
+    return [Expected(BUNDLE, message, path=f"events[{at}]", field="id"), Expected(BUNDLE, message, path=f"events[{len(bundle['events']) - 1}]", field="id")]
+
+
+@case
+def duplicate_id_within_a_csv(data: Path) -> list[Expected]:
+    first = csv_line(data, "people.csv", "xi-jinping")
+    again = append(data, "people.csv", "xi-jinping,Xi Again,\"Xi, Again\",\n")
+    message = ("id 'xi-jinping' is used by more than one people record",)
+    return [Expected("people.csv", message, line=first, field="id"), Expected("people.csv", message, line=again, field="id")]
+
+
+@case
+def duplicate_id_across_csv_and_json_lines(data: Path) -> list[Expected]:
+    first = csv_line(data, "people.csv", "xi-jinping")
+    append(data, "people/extra.jsonl", jsonl(PERSON, {**PERSON, "id": "xi-jinping"}))
+    message = ("id 'xi-jinping' is used by more than one people record",)
+    return [Expected("people.csv", message, line=first, field="id"), Expected("people/extra.jsonl", message, line=2, field="id")]
+
+
+@case
+def duplicate_id_across_bundle_and_csv(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    bundle["people"] = [{"id": "liu-yunshan", "name": "Liu Yunshan", "sort_name": "Liu Yunshan"}]
+    save_bundle(data, bundle)
+    message = ("id 'liu-yunshan' is used by more than one people record",)
+    return [Expected(BUNDLE, message, path="people[0]", field="id"), Expected("people.csv", message, line=csv_line(data, "people.csv", "liu-yunshan"), field="id")]
+
+
+@case
+def the_same_quote_cited_twice(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-group-photo")
+    citations = bundle["events"][at]["evidence"]
+    citations.append(dict(citations[0]))
+    save_bundle(data, bundle)
+    message = ("the same quote is cited twice for events 'wic-2015-group-photo'",)
+    return [
+        Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote"),
+        Expected(BUNDLE, message, path=f"events[{at}].evidence[{len(citations) - 1}]", field="quote"),
+    ]
+
+
+@case
+def reference_to_a_missing_id(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "speeches", kind="address")
+    bundle["speeches"][at]["speaker_id"] = "nobody-at-all"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("no people record with id 'nobody-at-all'",), path=f"speeches[{at}]", field="speaker_id")]
+
+
+@case
+def cycle_in_event_parents(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    top, photo = position(bundle, "events", id="wic-2015"), position(bundle, "events", id="wic-2015-group-photo")
+    bundle["events"][top]["parent_id"] = "wic-2015-group-photo"
+    save_bundle(data, bundle)
+    message = ("parent links form a cycle",)
+    return [Expected(BUNDLE, message, path=f"events[{at}]", field="parent_id") for at in (top, photo)]
+
+
+@case
+def cycle_in_place_parents(data: Path) -> list[Expected]:
+    path = data / "places.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("china,China,country,,CN", "china,China,country,wuzhen,CN"), encoding="utf-8")
+    return [
+        Expected("places.csv", ("parent links form a cycle",), line=csv_line(data, "places.csv", place), field="parent_id")
+        for place in ("china", "zhejiang", "wuzhen")
+    ]
+
+
+@case
+def quote_not_in_its_source(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["evidence"][0]["quote"] = "words the source never says"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, (f"quote not found in source '{SOURCE_ID}'", "'words the source never says'"), path=f"events[{at}].evidence[0]", field="quote")]
+
+
+@case
+def quote_with_other_spacing(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    quote = bundle["events"][at]["evidence"][0]["quote"]
+    bundle["events"][at]["evidence"][0]["quote"] = quote.upper()
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("quote not found", "other spacing or letter case"), path=f"events[{at}].evidence[0]", field="quote")]
+
+
+@case
+def ambiguous_quote_without_occurrence(data: Path) -> list[Expected]:
+    times = (data / SOURCE_TEXT).read_text(encoding="utf-8").count("Xi Jinping")
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["evidence"].append({"quote": "Xi Jinping"})
+    save_bundle(data, bundle)
+    path = f"events[{at}].evidence[{len(bundle['events'][at]['evidence']) - 1}]"
+    return [Expected(BUNDLE, (f"quote occurs {times} times", f"say which with occurrence (1 to {times})"), path=path, field="occurrence")]
+
+
+@case
+def source_file_changed(data: Path) -> list[Expected]:
+    text = data / SOURCE_TEXT
+    text.chmod(0o644)
+    text.write_bytes(text.read_bytes() + b" One more word.")
+    actual = hashlib.sha256(text.read_bytes()).hexdigest()
+    stated = json.loads((data / SOURCE_RECORD).read_text(encoding="utf-8"))["sources"][0]["sha256"]
+    return [Expected(SOURCE_RECORD, (f"the file's sha256 is {actual}, not {stated}", "the document changed"), path="sources[0]", field="sha256")]
+
+
+@case
+def count_contradicting_its_qualifier(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "counts", subject="guests")
+    count = bundle["counts"][at]
+    assert count["qualifier"] == "over"
+    count["low"] = count["value"]  # 'over 2,000' cannot be 2,000
+    save_bundle(data, bundle)
+    message = f"low={count['value']} contradicts qualifier 'over' with value {count['value']} (expected low={count['value'] + 1})"
+    return [Expected(BUNDLE, (message,), path=f"counts[{at}]", field="low")]
+
+
+@case
+def count_outside_its_bounds(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "counts", subject="guests")
+    value = bundle["counts"][at]["value"]
+    bundle["counts"][at].update(qualifier="about", low=value + 10, high=value + 20)
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, (f"value {value} lies outside low={value + 10} and high={value + 20}",), path=f"counts[{at}]", field="value")]
+
+
+@case
+def stated_total_that_does_not_add_up(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "stated_totals", as_reported="five proposals")
+    bundle["stated_totals"][at]["expected"] = 6
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("the source says 'five proposals' (6), but 5 speech_points record(s) match",), path=f"stated_totals[{at}]", field="expected")]
+
+
+@case
+def stated_total_of_a_derived_table(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "stated_totals", as_reported="five proposals")
+    bundle["stated_totals"][at].update(record_table="build_info", match={})
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("no table named 'build_info'", "expected one of: sources"), path=f"stated_totals[{at}]", field="record_table")]
+
+
+@case
+def empty_csv(data: Path) -> list[Expected]:
+    (data / "organizations.csv").write_text("")
+    return [Expected("organizations.csv", ("the file is empty",))]
+
+
+@case
+def empty_json(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text(" \n")
+    return [Expected("events/extra.json", ("the file is empty",))]
+
+
+@case
+def empty_json_lines(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", "\n\n")
+    return [Expected("people/extra.jsonl", ("the file is empty",))]
+
+
+@case
+def hostile_text_in_a_rejected_value(data: Path) -> list[Expected]:
+    # The message quotes the value escaped, so that a NUL or a right-to-left override cannot garble the report.
+    append(data, "people/extra.jsonl", jsonl({**PERSON, "id": "<b>\u202eevil\x00😀</b>"}))
+    return [Expected("people/extra.jsonl", ("expected a slug", r"'<b>\u202eevil\x00😀</b>'"), line=1, field="id")]
+
+
+# Input that once raised a raw Python exception instead of a problem.
+
+
+@case
+def bundle_that_is_a_list(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text("[1, 2]")
+    return [Expected("events/extra.json", ("a bundle is a JSON object with a list per table, not list",))]
+
+
+@case
+def table_that_is_not_a_list(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text('{"people": {"id": "x"}}')
+    return [Expected("events/extra.json", ("expected a list", "{'id': 'x'}"), path="people")]
+
+
+@case
+def record_that_is_a_list(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text('{"people": [["new-person", "New Person"]]}')
+    return [Expected("events/extra.json", ("expected an object",), path="people[0]")]
+
+
+@case
+def number_where_text_is_expected(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["name"] = 2015
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected a string, got 2015",), path=f"events[{at}].name", field="name")]
+
+
+@case
+def citation_that_is_not_an_object(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-group-photo")
+    bundle["events"][at]["evidence"] = ["just a string"]
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected an object", "'just a string'"), path=f"events[{at}].evidence[0]", field="evidence")]
+
+
+@case
+def bundle_source_id_that_is_a_number(data: Path) -> list[Expected]:
+    # Reported once, not once more for every citation that falls back on it.
+    bundle = load_bundle(data)
+    bundle["source_id"] = 7
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("expected a string, got 7", "or leave the field out"), path="source_id")]
+
+
+@case
+def json_line_that_is_an_array(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", "[1, 2]\n")
+    return [Expected("people/extra.jsonl", ("each line holds one JSON object, not list",), line=1)]
+
+
+@case
+def json_nested_too_deeply(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text("[" * 100_000 + "]" * 100_000)
+    return [Expected("events/extra.json", ("nested too deeply",))]
+
+
+@case
+def integer_too_large_for_sqlite(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["edition"] = 10**30
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("too large to store",), path=f"events[{at}]", field="edition")]
+
+
+@case
+def count_whose_bound_overflows(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "counts", subject="guests")
+    bundle["counts"][at]["value"] = 2**63 - 1  # 'over' it makes low = 2**63
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("too large to store",), path=f"counts[{at}]", field="low")]
+
+
+@case
+def source_file_name_with_a_nul(data: Path) -> list[Expected]:
+    path = data / SOURCE_RECORD
+    path.write_text(path.read_text(encoding="utf-8").replace('"file": "', '"file": "\\u0000'), encoding="utf-8")
+    return [Expected(SOURCE_RECORD, ("cannot read", "embedded null byte"), path="sources[0]", field="file")]
+
+
+@case
+def source_file_name_too_long(data: Path) -> list[Expected]:
+    path = data / SOURCE_RECORD
+    path.write_text(path.read_text(encoding="utf-8").replace('"file": "', '"file": "' + "x" * 5000), encoding="utf-8")
+    return [Expected(SOURCE_RECORD, ("cannot read", "too long"), path="sources[0]", field="file")]
+
+
+@case
+def key_with_a_lone_surrogate(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text('{"people": [{"id": "x", "name": "X", "sort_name": "X", "\\ud800": 1}]}')
+    return [Expected("events/extra.json", (r"unknown field(s) '\ud800'",), path="people[0]", field=r"'\ud800'")]
+
+
+@case
+def file_name_that_is_not_utf8(data: Path) -> list[Expected]:
+    name = b"\xff.csv".decode("utf-8", "surrogateescape")
+    (data / name).write_text("id\nx\n")
+    return [Expected(name, ("no table named '\\udcff'",))]
+
+
+@case
+def source_record_outside_sources_folder(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    bundle["sources"] = [{"id": "another-source", "title": "Another", "language": "en"}]
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("source records belong under data/sources/",), path="sources[0]")]
+
+
+@case
+def several_mistakes_in_several_files(data: Path) -> list[Expected]:
+    """All of a run's problems are reported together, not only the first."""
+    expected = [CASES[name](data)[0] for name in ("invalid_slug_in_csv", "unknown_field_in_bundle", "json_line_that_is_an_array")]
+    (data / "events" / "empty.json").write_text("")
+    return expected + [Expected("events/empty.json", ("the file is empty",))]
+
+
+@case
+def several_cross_record_mistakes(data: Path) -> list[Expected]:
+    return [CASES[name](data)[0] for name in ("reference_to_a_missing_id", "stated_total_that_does_not_add_up", "child_event_outside_its_parent")]
+
+
+# --- the checks every case must pass ----------------------------------------------------
+
+
+@pytest.fixture
+def published(built_db: Path, tmp_path: Path) -> Path:
+    """A database already at the output path, as after an earlier good build."""
+    path = tmp_path / "published" / "wic_events.db"
+    path.parent.mkdir()
+    shutil.copyfile(built_db, path)
+    return path
+
+
+def printed(text: str) -> str:
+    """How the command line prints text that holds characters no encoding can write."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def assert_reported(data: Path, output: Path, expected: list[Expected]) -> list[Problem]:
+    previous = output.read_bytes()
+
+    with pytest.raises(InvalidData) as caught:
+        build(data, output)
+    problems = caught.value.problems
+    for want in expected:
+        assert any(want.matches(problem) for problem in problems), f"{want} not among:\n" + "\n".join(map(str, problems))
+    assert len(problems) == len(expected), "\n".join(map(str, problems))
+    assert all(not Path(problem.location.file).is_absolute() for problem in problems)
+    assert output.read_bytes() == previous
+
+    result = CliRunner().invoke(cli, ["build", "--data", str(data), "--output", str(output)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert str(data) not in result.output  # files are named relative to the data folder
+    assert result.stderr.splitlines() == [printed(str(problem)) for problem in problems] + [
+        f"{len(problems)} problem(s) found.",
+        f"Build failed; {output} is unchanged.",
+    ]
+    assert output.read_bytes() == previous
+    assert [path.name for path in output.parent.iterdir()] == [output.name]  # no temporary file left behind
+
+    result = CliRunner().invoke(cli, ["validate", "--data", str(data), "--format", "json"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    reported = json.loads(result.stdout)
+    assert reported == json.loads(printed(json.dumps([problem.as_dict() for problem in problems], ensure_ascii=False)))
+    assert all(set(item) == {"file", "line", "path", "field", "message"} for item in reported)
+    assert result.stderr.splitlines() == [f"{len(problems)} problem(s) found."]
+    return problems
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_reported_where_it_is(name: str, data_copy: Path, published: Path) -> None:
+    expected = CASES[name](data_copy)
+    assert_reported(data_copy, published, expected)
+
+
+def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Running as root ignores file modes, so the refusal is simulated where files are opened.
+    real_open = Path.open
+
+    def refuse(path: Path, *args, **kwargs):
+        if path.name == "people.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Permission denied",))])
+
+
+# --- input that is not a mistake is stored faithfully -------------------------------------
+
+
+def test_byte_order_marks_are_accepted(data_copy: Path, tmp_path: Path) -> None:
+    people = data_copy / "people.csv"
+    people.write_bytes(b"\xef\xbb\xbf" + people.read_bytes())
+    append(data_copy, "people/extra.jsonl", "\ufeff" + jsonl(PERSON))
+    build(data_copy, tmp_path / "out.db")
+    with wic_events.connect(tmp_path / "out.db") as connection:
+        assert wic_events.records(wic_events.Person, connection, id="xi-jinping")[0].name == "Xi Jinping"
+        assert wic_events.records(wic_events.Person, connection, id="new-person")[0].name == "New Person"
+
+
+def test_a_directory_named_like_a_record_file_is_not_read(data_copy: Path, tmp_path: Path) -> None:
+    (data_copy / "events" / "folder.json").mkdir()
+    (data_copy / "notes.csv").mkdir()
+    result = build(data_copy, tmp_path / "out.db")
+    assert result.counts["events"] == 3
+
+
+HOSTILE = "<script>alert('x')</script> & <b>bold</b>\x00after NUL \u202eevil\u202c 😀 '; DROP TABLE people; --"
+
+
+def test_huge_and_hostile_text_is_stored_faithfully(data_copy: Path, tmp_path: Path) -> None:
+    huge = ("A summary of one megabyte. " * 40_000)[:1_000_000]
+    bundle = load_bundle(data_copy)
+    keynote, address = position(bundle, "speeches", kind="keynote"), position(bundle, "speeches", kind="address")
+    bundle["speeches"][keynote]["summary"] = huge
+    bundle["speeches"][address]["title"] = HOSTILE
+    save_bundle(data_copy, bundle)
+    append(data_copy, "people/extra.jsonl", jsonl({**PERSON, "name": HOSTILE}))
+    output = tmp_path / "out.db"
+    build(data_copy, output)
+
+    with wic_events.connect(output) as connection:
+        assert wic_events.records(wic_events.Speech, connection, id=bundle["speeches"][keynote]["id"])[0].summary == huge
+        assert wic_events.records(wic_events.Speech, connection, id=bundle["speeches"][address]["id"])[0].title == HOSTILE
+        assert wic_events.records(wic_events.Person, connection, id="new-person")[0].name == HOSTILE
+        # The text is data, not SQL: the table is still there.
+        assert connection.execute("SELECT count(*) FROM people").fetchone()[0] > 1
+        # Full-text search indexes the text after the NUL and the override too.
+        hits = connection.execute("SELECT name FROM people_fts WHERE people_fts MATCH 'evil'").fetchall()
+        assert [row[0] for row in hits] == [HOSTILE]
