@@ -50,8 +50,6 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-
-
 def _resolve_data(data_dir: Path | None) -> Path:
     data_dir = data_dir or default_data_dir()
     if not data_dir.is_dir():

@@ -47,7 +47,6 @@ PATTERN_DESCRIPTIONS = {
 """What each pattern means in words, for error messages: a contributor should not have to read a regex."""
 
 
-
 class FieldError(ValueError):
     """A check across fields that blames one of them, so that an error message can name that field."""
 

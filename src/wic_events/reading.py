@@ -232,8 +232,6 @@ def _preview(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-
-
 def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
     with path.open("rb") as handle:
         seen_any = False
