@@ -57,7 +57,7 @@ def load_bundle(data: Path) -> dict:
 
 
 def save_bundle(data: Path, bundle: dict) -> None:
-    (data / BUNDLE).write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
+    (data / BUNDLE).write_text(json.dumps(bundle, indent=2), encoding="utf-8")  # escapes, so a lone surrogate can be written too
 
 
 def position(bundle: dict, table: str, **match: object) -> int:
@@ -547,6 +547,31 @@ def source_file_name_too_long(data: Path) -> list[Expected]:
 def key_with_a_lone_surrogate(data: Path) -> list[Expected]:
     (data / "events" / "extra.json").write_text('{"people": [{"id": "x", "name": "X", "sort_name": "X", "\\ud800": 1}]}')
     return [Expected("events/extra.json", (r"unknown field(s) '\ud800'",), path="people[0]", field=r"'\ud800'")]
+
+
+@case
+def lone_surrogate_in_optional_text(data: Path) -> list[Expected]:
+    # JSON can escape half a surrogate pair; Pydantic lets it into 'str | None' fields, and SQLite could not store it.
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["theme"] = "half a pair: \ud800"  # json.dumps writes it as the escape \ud800
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("lone surrogate", "cannot be stored"), path=f"events[{at}].theme", field="theme")]
+
+
+@case
+def lone_surrogate_in_a_stated_total(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "stated_totals", as_reported="five proposals")
+    bundle["stated_totals"][at]["match"]["kind"] = "\udfff"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("lone surrogate",), path=f"stated_totals[{at}].match.kind", field="match")]
+
+
+@case
+def lone_surrogate_in_a_json_line(data: Path) -> list[Expected]:
+    append(data, "people/extra.jsonl", json.dumps({**PERSON, "wikidata_id": None}) + "\n" + json.dumps({**PERSON, "id": "other", "name": "O\udc00"}) + "\n")
+    return [Expected("people/extra.jsonl", ("lone surrogate",), line=2, path="name", field="name")]
 
 
 @case

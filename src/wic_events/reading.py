@@ -158,6 +158,12 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
         problems.append(Problem(Location(relative, path=_key_path(where)), _schema_message(error), field))
     if any(list(error.absolute_path) == ["source_id"] for error in errors):
         return  # every citation would repeat that the bundle names no valid source; the one problem above says so
+    if _SURROGATE_ESCAPE.search(text):
+        for parts in _lone_surrogates(bundle, []):
+            if len(parts) >= 2 and isinstance(parts[1], int) and (parts[0], parts[1]) not in rejected:
+                rejected.add((parts[0], parts[1]))
+                field = _field_name(parts[2]) if len(parts) >= 3 else None
+                problems.append(Problem(Location(relative, path=_key_path(parts)), LONE_SURROGATE, field))
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
         if table not in MODELS_BY_TABLE or not isinstance(records, list):
@@ -169,6 +175,35 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = "text with a lone surrogate (an escape like \\ud800 without its pair), which is no character and cannot be stored"
+
+
+def _lone_surrogates(value: Any, parts: list[Any]) -> Iterator[list[Any]]:
+    """Key paths to the strings holding a lone surrogate, which JSON can escape but UTF-8 cannot encode.
+
+    Pydantic rejects them in plain text fields only, so they are looked for here, and only
+    when the JSON text holds such an escape at all.
+    """
+    if isinstance(value, str):
+        if not _encodable(value):
+            yield parts
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _lone_surrogates(item, [*parts, position])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _encodable(key):
+                yield [*parts, key]
+            yield from _lone_surrogates(item, [*parts, key])
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _key_path(parts: list[Any]) -> str:
@@ -252,6 +287,9 @@ def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) 
                 continue
             if not isinstance(record, dict):
                 problems.append(Problem(location, f"each line holds one JSON object, not {type(record).__name__}"))
+                continue
+            if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
+                problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
                 continue
             yield RawRecord(table, record, location)
     if not seen_any:
