@@ -11,15 +11,18 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import multiprocessing
+import operator
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._version import __version__
 from .models import (
+    DERIVED_MODELS,
     MODELS_BY_TABLE,
     RECORD_MODELS,
     SCHEMA_VERSION,
@@ -31,12 +34,16 @@ from .models import (
     reference_fields,
 )
 from .problems import InvalidData, Location, Problem
-from .reading import input_files, read_records
+from .reading import input_files, read_records, record_files
 from .sentences import sentence_spans
-from .validation import RecordValidator, cross_record_findings, locate
+from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 2_000
+"""Rows per insert; more saves no time, and batches of long texts (speeches) would take more memory."""
 MAX_PROBLEMS_BEFORE_STOP = 1_000
+WORKER_MIN_BYTES = 8 * 2**20
+"""Record files at least this large in all are read and validated in a second process,
+while this one inserts: the two halves of the work take about as long as each other."""
 
 
 @dataclass
@@ -107,14 +114,6 @@ def fts_sql(model: type[Record]) -> list[str]:
     ]
 
 
-def _earliest_sql(column: str) -> str:
-    return f"CASE length({column}) WHEN 4 THEN {column} || '-01-01' WHEN 7 THEN {column} || '-01' ELSE {column} END"
-
-
-def _latest_sql(column: str) -> str:
-    return f"CASE length({column}) WHEN 4 THEN {column} || '-12-31' WHEN 7 THEN date({column} || '-01', '+1 month', '-1 day') ELSE {column} END"
-
-
 def date_range_view_sql(model: type[Record]) -> str | None:
     """A view giving, for each partial date, the earliest and latest day it can mean."""
     names = date_fields(model)
@@ -122,7 +121,7 @@ def date_range_view_sql(model: type[Record]) -> str | None:
         return None
     columns = ["id"]
     for name in names:
-        columns += [name, f"{_earliest_sql(name)} AS {name}_earliest", f"{_latest_sql(name)} AS {name}_latest"]
+        columns += [name, f"{earliest_day_sql(name)} AS {name}_earliest", f"{latest_day_sql(name)} AS {name}_latest"]
     return f'CREATE VIEW "{model.table}_date_ranges" AS SELECT {", ".join(columns)} FROM "{model.table}"'
 
 
@@ -231,15 +230,22 @@ def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
 
 
 def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | None) -> BuildResult:
+    # The worker starts before the database is opened, so that it holds no copy of the connection.
+    messages = _Worker(data_dir) if _worth_a_worker(data_dir) else _validate(data_dir)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -65536", "foreign_keys = OFF"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF"):
             connection.execute(f"PRAGMA {pragma}")
         connection.execute("BEGIN")
         for model in RECORD_MODELS:
             connection.execute(create_table_sql(model))
         problems: list[Problem] = []
-        duplicates = _load(connection, data_dir, problems, progress)
+        duplicates = _load(connection, messages, problems, progress)
+        if not problems:
+            # Before the cross-record checks, which look rows up by these columns.
+            for model in (*RECORD_MODELS, SourceSentence):
+                for statement in index_sql(model):
+                    connection.execute(statement)
         # Cross-record checks on a partial load would mostly echo the per-record problems.
         findings = duplicates if problems else duplicates + cross_record_findings(connection)
         if findings:
@@ -247,7 +253,7 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         if problems:
             raise InvalidData(problems)
         for model in (*RECORD_MODELS, SourceSentence):
-            for statement in index_sql(model) + fts_sql(model):
+            for statement in fts_sql(model):
                 connection.execute(statement)
         for statement in view_sql():
             connection.execute(statement)
@@ -258,23 +264,112 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         _check_integrity(connection)
         return BuildResult(path, counts, digest)
     finally:
+        messages.close()
         connection.close()
 
 
-def _load(connection: sqlite3.Connection, data_dir: Path, problems: list[Problem], progress: Callable[[int], None] | None) -> list:
-    """Insert every valid record; returns findings for ids defined more than once."""
+# Reading and validating yields messages: ("rows", table, rows) in batches, ("seen", records read)
+# for progress, and last ("done", problems, source texts, boilerplate passages by source).
+Message = tuple
+
+
+def _validate(data_dir: Path) -> Iterator[Message]:
+    """Read and validate every record, as rows in column order."""
+    problems: list[Problem] = []
     validator = RecordValidator(data_dir, problems)
+    row_makers = {model.table: _row_maker(model) for model in RECORD_MODELS}
+    batches: dict[str, list[tuple]] = {table: [] for table in row_makers}
+    boilerplate: dict[str, list[str]] = {}
+    seen = 0
+    for raw in read_records(data_dir, problems):
+        for record, _location in validator.validate(raw):
+            batch = batches[record.table]
+            batch.append(row_makers[record.table](record))
+            if isinstance(record, Source) and record.boilerplate:
+                boilerplate[record.id] = record.boilerplate
+            if len(batch) >= BATCH_SIZE:
+                yield "rows", record.table, batch
+                batches[record.table] = []
+        seen += 1
+        if seen % BATCH_SIZE == 0:
+            yield "seen", seen
+        if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
+            problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
+            break
+    for table, batch in batches.items():
+        if batch:
+            yield "rows", table, batch
+    yield "seen", seen
+    yield "done", problems, validator.source_texts, boilerplate
+
+
+def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
+    """A function giving a record's values in column order; attrgetter runs in C."""
+    names = list(model.model_fields)
+    if any(_json_types(schema) & {"object", "array"} for schema in _column_schemas(model).values()):
+        return lambda record: row_values(record, names)
+    return operator.attrgetter(*names)
+
+
+def _worth_a_worker(data_dir: Path) -> bool:
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return sum(path.stat().st_size for path in record_files(data_dir)) >= WORKER_MIN_BYTES
+
+
+class _Worker:
+    """The messages of ``_validate``, computed in a forked process and sent through a pipe.
+
+    The pipe holds little, so the worker stays at most a batch or two ahead and memory stays flat.
+    """
+
+    def __init__(self, data_dir: Path):
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_send_messages, args=(data_dir, sender, self.receiver), daemon=True, name="wic-events-validate")
+        self.process.start()
+        sender.close()
+
+    def __iter__(self) -> Iterator[Message]:
+        while True:
+            try:
+                message = self.receiver.recv()
+            except EOFError:
+                self.process.join()
+                raise RuntimeError(f"the validating process stopped unexpectedly (exit code {self.process.exitcode})") from None
+            yield message
+            if message[0] == "done":
+                return
+
+    def close(self) -> None:
+        self.receiver.close()  # a worker still sending gets BrokenPipeError and stops
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _send_messages(data_dir: Path, sender: multiprocessing.connection.Connection, receiver: multiprocessing.connection.Connection) -> None:
+    # The forked copy of the reading end must go: only then does the pipe break when the build
+    # dies (even by kill -9), and the worker stop instead of waiting for a reader forever.
+    receiver.close()
+    try:
+        for message in _validate(data_dir):
+            sender.send(message)
+    except BrokenPipeError:
+        pass  # the build stopped reading: it failed or was interrupted, and says why itself
+
+
+def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems: list[Problem], progress: Callable[[int], None] | None) -> list:
+    """Insert the rows of every valid record; returns findings for ids defined more than once."""
     columns = {model.table: list(model.model_fields) for model in RECORD_MODELS}
     statements = {
         table: f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in names)}) VALUES ({", ".join("?" * len(names))})'
         for table, names in columns.items()
     }
-    batches: dict[str, list[tuple]] = {table: [] for table in columns}
     duplicates: list = []
-    boilerplate: dict[str, list[str]] = {}
 
-    def flush(table: str) -> None:
-        rows = batches[table]
+    def insert(table: str, rows: list[tuple]) -> None:
         # executemany stops at a duplicate key with the rows before it inserted, and with
         # journal_mode OFF they cannot be rolled back: so note the row that failed and go on
         # with the rest of the same iterator. total_changes says how many rows went in.
@@ -288,28 +383,17 @@ def _load(connection: sqlite3.Connection, data_dir: Path, problems: list[Problem
             except sqlite3.IntegrityError:
                 consumed += connection.total_changes - before + 1
                 duplicates.append(_duplicate_finding(table, dict(zip(columns[table], rows[consumed - 1]))))
-        rows.clear()
 
-    seen = 0
-    for raw in read_records(data_dir, problems):
-        for record, _location in validator.validate(raw):
-            batch = batches[record.table]
-            batch.append(row_values(record, columns[record.table]))
-            if isinstance(record, Source) and record.boilerplate:
-                boilerplate[record.id] = record.boilerplate
-            if len(batch) >= BATCH_SIZE:
-                flush(record.table)
-        seen += 1
-        if progress and seen % BATCH_SIZE == 0:
-            progress(seen)
-        if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
-            problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
-            break
-    for table in batches:
-        flush(table)
-    _insert_sentences(connection, validator.source_texts, boilerplate)
-    if progress:
-        progress(seen)
+    for kind, *payload in messages:
+        if kind == "rows":
+            insert(*payload)
+        elif kind == "seen":
+            if progress:
+                progress(*payload)
+        else:
+            found, texts, boilerplate = payload
+            problems.extend(found)
+            _insert_sentences(connection, texts, boilerplate)
     return duplicates
 
 
@@ -352,7 +436,9 @@ def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], di
 
 
 def _check_integrity(connection: sqlite3.Connection) -> None:
-    broken = connection.execute("PRAGMA foreign_key_check").fetchall()
+    # check_references has already checked every foreign key of the authored tables, naming the
+    # record at fault; checking them again here would take as long again. The derived tables remain.
+    broken = [row for model in DERIVED_MODELS if reference_fields(model) for row in connection.execute(f'PRAGMA foreign_key_check("{model.table}")')]
     if broken:
         raise RuntimeError(f"foreign_key_check failed after validation passed: {broken[:5]}")
     (status,) = connection.execute("PRAGMA quick_check").fetchone()

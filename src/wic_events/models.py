@@ -55,12 +55,24 @@ class FieldError(ValueError):
         self.field = field
 
 
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
+_SLUGS_AND_SPACES = re.compile(r"[a-z0-9]+(?:[- ][a-z0-9]+)*")
+
+
 def slugify(text: str) -> str:
     """Turn free text into a slug: lowercase ASCII words joined by hyphens."""
-    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+    if _SLUGS_AND_SPACES.fullmatch(text):  # slugs joined by spaces, as derived ids are: the same, faster
+        return text.replace(" ", "-")
+    return "-".join(_SLUG_WORD.findall(text.lower()))
 
 
 def _check_partial_date(value: str) -> str:
+    if len(value) == 10:
+        try:  # the common case, a whole valid day, checked in C; other cases need the message below
+            datetime.date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
     parts = [int(part) for part in value.split("-")]
     if len(parts) >= 2 and not 1 <= parts[1] <= 12:
         raise ValueError(f"month {parts[1]:02d} does not exist")
@@ -210,7 +222,8 @@ class Record(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_derived_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "id" in cls.model_fields and data.get("id") in (None, ""):
+        # Only models with an id field derive one; reading cls.model_fields costs more than the rest.
+        if isinstance(data, dict) and data.get("id") in (None, ""):
             derived = cls.derived_id(data)
             if derived is not None:
                 data = {**data, "id": derived}

@@ -19,7 +19,6 @@ Layout rules:
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -109,18 +108,43 @@ def _decode(path: Path, relative: str, problems: list[Problem]) -> str | None:
     return text.removeprefix("\ufeff")
 
 
+def _is_text(path: Path, relative: str, problems: list[Problem]) -> bool:
+    """What ``_decode`` checks (valid UTF-8, not empty), a block at a time, so that memory stays flat."""
+    offset = lines = 0
+    empty = True
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20) + handle.readline(), b""):  # whole lines: no character is cut
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = lines + block[: error.start].count(b"\n") + 1
+                problems.append(Problem(Location(relative, line), f"invalid UTF-8 (byte {block[error.start]:#04x} at offset {offset + error.start}); save the file as UTF-8"))
+                return False
+            empty = empty and not text.strip()
+            offset += len(block)
+            lines += block.count(b"\n")
+    if empty:
+        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+    return not empty
+
+
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key '{key}' in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):  # looked for only when there is one: this runs for every object read
+        seen = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key '{key}' in one object")
+            seen.add(key)
     return result
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
 
 
 def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        return _JSON.decode(text)
     except json.JSONDecodeError as error:
         line = location.line + error.lineno - 1 if location.line else error.lineno
         problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno})"))
@@ -297,27 +321,28 @@ def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) 
 
 
 def _read_csv(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
-    text = _decode(path, relative, problems)
-    if text is None:
+    if not _is_text(path, relative, problems):
         return
     model = MODELS_BY_TABLE[table]
-    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(rows)
-        header_problems = _check_header(header, model.model_fields, Location(relative, 1))
-        if header_problems:
-            problems.extend(header_problems)
-            return
-        for row in rows:
-            location = Location(relative, rows.line_num)
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
-                continue
-            yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location)
-    except csv.Error as error:
-        problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
+    # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle, strict=True)
+        try:
+            header = next(rows)
+            header_problems = _check_header(header, model.model_fields, Location(relative, 1))
+            if header_problems:
+                problems.extend(header_problems)
+                return
+            for row in rows:
+                location = Location(relative, rows.line_num)
+                if not "".join(row).strip():
+                    continue
+                if len(row) != len(header):
+                    problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
+                    continue
+                yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location)
+        except csv.Error as error:
+            problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
 
 
 def _check_header(header: list[str], fields: dict[str, Any], location: Location) -> list[Problem]:

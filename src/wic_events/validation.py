@@ -13,10 +13,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .models import (
     MODELS_BY_TABLE,
@@ -30,8 +31,6 @@ from .models import (
     Record,
     Source,
     StatedTotal,
-    earliest_day,
-    latest_day,
     reference_fields,
 )
 from .problems import Location, Problem
@@ -76,7 +75,8 @@ class RecordValidator:
         if isinstance(record, StatedTotal):
             self._check_stated_total(record, raw.location)
         validated = [(record, raw.location)]
-        validated.extend(self._citations(record, citations, raw))
+        if citations != []:  # most records carry none, and this runs for every record
+            validated.extend(self._citations(record, citations, raw))
         return validated
 
     def _model(self, model: type[Record], data: dict[str, Any], location: Location) -> Record | None:
@@ -90,9 +90,12 @@ class RecordValidator:
                 self.problems.append(Problem(location, _describe(detail), field))
             return None
         # SQLite stores integers in 64 bits; a larger one would stop the build with an OverflowError.
+        if not _integer_fields(model):
+            return record
+        integers = {name: getattr(record, name) for name in _integer_fields(model)}
         too_large = [
             (name, number)
-            for name, value in record.__dict__.items()
+            for name, value in integers.items()
             for number in (value.values() if isinstance(value, dict) else (value,))
             if isinstance(number, int) and number not in _SQLITE_INTEGERS
         ]
@@ -219,6 +222,13 @@ class RecordValidator:
                 self.problems.append(Problem(location, f"{total.record_table} has no column '{column}'", f"match.{column}"))
 
 
+@cache
+def _integer_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields that can hold integers, alone or as values of an object: the only ones whose range needs checking."""
+    properties = model.model_json_schema()["properties"]
+    return tuple(name for name, schema in properties.items() if {option.get("type") for option in schema.get("anyOf", [schema])} & {"integer", "object"})
+
+
 def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -296,16 +306,28 @@ def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
             yield model.table, row_id, "parent_id", "parent links form a cycle: the record is its own ancestor"
 
 
+def earliest_day_sql(date: str) -> str:
+    """``models.earliest_day`` in SQL, as ISO text, for a partial date given as an SQL expression."""
+    return f"CASE length({date}) WHEN 4 THEN {date} || '-01-01' WHEN 7 THEN {date} || '-01' ELSE {date} END"
+
+
+def latest_day_sql(date: str) -> str:
+    """``models.latest_day`` in SQL, as ISO text, for a partial date given as an SQL expression."""
+    return f"CASE length({date}) WHEN 4 THEN {date} || '-12-31' WHEN 7 THEN date({date} || '-01', '+1 month', '-1 day') ELSE {date} END"
+
+
 def check_event_dates(connection: sqlite3.Connection) -> Iterator[Finding]:
     """A child event lies within its parent's dates."""
-    query = """
+    # In SQL, not Python functions, because this runs once for every event that has a parent.
+    child_end, parent_end = "coalesce(c.end_date, c.start_date)", "coalesce(p.end_date, p.start_date)"
+    query = f"""
         SELECT c.id, p.id, coalesce(p.start_date, ''), coalesce(p.end_date, p.start_date, '')
         FROM events c JOIN events p ON p.id = c.parent_id
         WHERE c.start_date IS NOT NULL AND p.start_date IS NOT NULL AND (
-            latest_day(coalesce(c.end_date, c.start_date)) < earliest_day(p.start_date)
-            OR earliest_day(c.start_date) > latest_day(coalesce(p.end_date, p.start_date))
-            OR latest_day(c.start_date) < earliest_day(p.start_date)
-            OR earliest_day(coalesce(c.end_date, c.start_date)) > latest_day(coalesce(p.end_date, p.start_date)))"""
+            {latest_day_sql(child_end)} < {earliest_day_sql("p.start_date")}
+            OR {earliest_day_sql("c.start_date")} > {latest_day_sql(parent_end)}
+            OR {latest_day_sql("c.start_date")} < {earliest_day_sql("p.start_date")}
+            OR {earliest_day_sql(child_end)} > {latest_day_sql(parent_end)})"""
     for child, parent, start, end in connection.execute(query):
         yield "events", child, "start_date", f"the event lies outside its parent '{parent}' ({start} to {end})"
 
@@ -352,14 +374,7 @@ CROSS_RECORD_CHECKS = (
 )
 
 
-def register_date_functions(connection: sqlite3.Connection) -> None:
-    """SQL functions the cross-record checks use for partial dates."""
-    for name, function in (("earliest_day", earliest_day), ("latest_day", latest_day)):
-        connection.create_function(name, 1, lambda value, f=function: None if value is None else f(value).isoformat(), deterministic=True)
-
-
 def cross_record_findings(connection: sqlite3.Connection) -> list[Finding]:
-    register_date_functions(connection)
     return [finding for check in CROSS_RECORD_CHECKS for finding in check(connection)]
 
 

@@ -1,0 +1,179 @@
+"""Time the validated build against SQLite's own importer and against sqlite-utils, in one run.
+
+    python benchmarks/bench_build.py --events 200000
+
+(a) build: ``wic-events build`` of synthetic input (benchmarks/generate.py), with every check;
+(b) floor: the sqlite3 shell ``.import --csv`` of the same rows into the same tables, then the
+    same indexes, full-text tables and views, with no validation;
+(c) peer: sqlite-utils ``insert_all`` of the same rows, then the same indexes, FTS and views.
+
+The rows for (b) and (c) are exported from the database (a) built, untimed, so all three hold the
+same data. Each runs in a child process; see run() for what is measured.
+Needs the sqlite3 shell on PATH (Debian: apt-get install sqlite3). Results are printed and
+written to benchmarks/results/build-<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from wic_events.compiling import create_table_sql, fts_sql, index_sql, view_sql
+from wic_events.models import DERIVED_MODELS, RECORD_MODELS
+
+HERE = Path(__file__).resolve().parent
+MODELS = (*RECORD_MODELS, *DERIVED_MODELS)
+
+
+def run(command: list[str], stdin: str | None = None) -> dict[str, float]:
+    """Run a child process: its wall time, its CPU time (with its children's), and its peak memory.
+
+    CPU time is given because other processes on a shared machine stretch wall time, not CPU time.
+    Memory is the peak, sampled every 50 ms, of the proportional set size (PSS) summed over the
+    process and its children: the build validates in a forked process, whose pages shared with
+    its parent PSS counts once. wait4() gives the peak RSS of the largest single process.
+    """
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=subprocess.DEVNULL, text=True)
+    if stdin is not None:
+        child.stdin.write(stdin)
+        child.stdin.close()
+    peak_kb = 0
+    while True:
+        waited, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if waited:
+            break
+        peak_kb = max(peak_kb, tree_pss_kb(child.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{command[0]} failed with status {os.waitstatus_to_exitcode(status)}")
+    return {
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_pss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_largest_process_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def tree_pss_kb(pid: int) -> int:
+    """PSS in kB of a process and its descendants; processes that end meanwhile count nothing."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+            pending += [int(found) for found in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def export_csv(database: Path, folder: Path) -> None:
+    """One headerless CSV per table, columns in table order, as the sqlite3 shell writes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = ".mode csv\n.headers off\n" + "".join(f".output {folder / model.table}.csv\nSELECT * FROM \"{model.table}\";\n" for model in MODELS)
+    subprocess.run(["sqlite3", "-bail", str(database)], input=script, text=True, check=True)
+
+
+def finishing_sql() -> list[str]:
+    """What the build does after loading the rows, minus its checks: indexes, FTS, views."""
+    return [statement for model in MODELS for statement in index_sql(model) + fts_sql(model)] + view_sql()
+
+
+def floor_script(folder: Path) -> str:
+    lines = [".bail on", "BEGIN;"]
+    for model in MODELS:
+        lines += [create_table_sql(model) + ";", f".import --csv {folder / model.table}.csv {model.table}"]
+    lines += [statement + ";" for statement in finishing_sql()]
+    return "\n".join(lines + ["COMMIT;", ""])
+
+
+def peer(database: Path, folder: Path) -> None:
+    """The sqlite-utils load (run in a child process by main)."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(database)
+    for model in MODELS:
+        db.execute(create_table_sql(model))
+        names = list(model.model_fields)
+        with (folder / f"{model.table}.csv").open(newline="", encoding="utf-8") as handle:
+            # The shell writes NULL as an empty cell; give sqlite-utils the NULLs the build stored.
+            rows = ({name: cell if cell != "" else None for name, cell in zip(names, row)} for row in csv.reader(handle))
+            db[model.table].insert_all(rows)
+    for statement in finishing_sql():
+        db.execute(statement)
+    db.conn.commit()
+
+
+def machine() -> dict[str, str | int]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    return {"cpus": os.cpu_count() or 0, "cpu": cpu, "ram_gb": round(memory_kb / 1024**2), "python": platform.python_version(), "sqlite3_shell": sqlite_version}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, help="scratch folder (default /tmp/wic-bench-<N>); its generated data is reused")
+    parser.add_argument("--peer", nargs=2, type=Path, metavar=("DB", "CSV_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer:
+        peer(*args.peer)
+        return
+    if not shutil.which("sqlite3"):
+        raise SystemExit("the sqlite3 shell is needed for the floor (Debian: apt-get install sqlite3)")
+    work = args.work or Path(f"/tmp/wic-bench-{args.events}")
+    data = work / "data"
+    if not data.is_dir():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(args.events), "--seed", str(args.seed), "--output", str(data)], stdout=subprocess.DEVNULL, check=True)
+    csv_dir = work / "csv"
+    paths = {name: work / f"{name}.db" for name in ("build", "floor", "peer")}
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+
+    wic_events = str(Path(sys.executable).with_name("wic-events"))
+    results = {"build": run([wic_events, "build", "--quiet", "--data", str(data), "--output", str(paths["build"])])}
+    export_csv(paths["build"], csv_dir)
+    results["floor"] = run(["sqlite3", str(paths["floor"])], stdin=floor_script(csv_dir))
+    results["peer"] = run([sys.executable, __file__, "--events", str(args.events), "--peer", str(paths["peer"]), str(csv_dir)])
+
+    with sqlite3.connect(paths["build"]) as connection:
+        rows = sum(connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in MODELS)
+    for result in results.values():
+        result["records_per_second"] = round(rows / result["seconds"])
+    report = {
+        "events": args.events,
+        "rows": rows,
+        "results": results,
+        "build_over_floor": round(results["build"]["seconds"] / results["floor"]["seconds"], 2),
+        "peer_over_build": round(results["peer"]["seconds"] / results["build"]["seconds"], 2),
+        "machine": machine(),
+    }
+    print(f"{args.events:,} events, {rows:,} rows")
+    print(f"{'':6} {'seconds':>8} {'CPU s':>8} {'records/s':>10} {'peak PSS MB':>12} {'largest RSS MB':>15}")
+    for name, result in results.items():
+        print(f"{name:6} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {result['records_per_second']:10,} {result['peak_pss_mb']:12.1f} {result['peak_rss_largest_process_mb']:15.1f}")
+    print(f"build / floor = {report['build_over_floor']} (target <= 1.3); peer / build = {report['peer_over_build']} (target >= 1.5)")
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / f"build-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+    shutil.rmtree(csv_dir)
+
+
+if __name__ == "__main__":
+    main()
