@@ -105,3 +105,8 @@ def test_derived_ids_are_stable_slugs():
 def test_references_and_dates_are_read_from_the_models():
     assert reference_fields(Speech) == {"event_id": "events", "speaker_id": "people", "on_behalf_of_id": "people", "summary_id": "summaries"}
     assert date_fields(Position) == ["start_date", "end_date", "as_of"]
+
+
+def test_a_count_under_zero_is_impossible():
+    with pytest.raises(ValidationError, match="'under 0' allows no number"):
+        Count(event_id="e", subject="guests", value=0, qualifier="under", as_reported="under 0")

@@ -386,6 +386,8 @@ class Count(Record):
 
     @model_validator(mode="after")
     def _bounds_agree_with_qualifier(self) -> Count:
+        if self.qualifier == "under" and self.value == 0:
+            raise FieldError("value", "'under 0' allows no number at all; use 'exact' with value 0 or a larger value")
         implied = {
             "exact": (self.value, self.value),
             "over": (self.value + 1, None),
