@@ -10,7 +10,7 @@
 The rows for (b) and (c) are exported from the database (a) built, untimed, so all three hold the
 same data. Each runs in a child process; see run() for what is measured.
 Needs the sqlite3 shell on PATH (Debian: apt-get install sqlite3). Results are printed and
-written to benchmarks/results/build-<N>.json.
+written to benchmarks/results/build-<N>.json; the built database stays in the work folder.
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def main() -> None:
     if not data.is_dir():
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(args.events), "--seed", str(args.seed), "--output", str(data)], stdout=subprocess.DEVNULL, check=True)
     csv_dir = work / "csv"
-    paths = {name: work / f"{name}.db" for name in ("build", "floor", "peer")}
+    # The build's database is kept: bench_serve.py serves it.
+    paths = {"build": work / "wic_events.db", "floor": work / "floor.db", "peer": work / "peer.db"}
     for path in paths.values():
         path.unlink(missing_ok=True)
 
@@ -170,8 +171,8 @@ def main() -> None:
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     (results_dir / f"build-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    for path in paths.values():
-        path.unlink(missing_ok=True)
+    paths["floor"].unlink()
+    paths["peer"].unlink()
     shutil.rmtree(csv_dir)
 
 

@@ -34,6 +34,7 @@ from .models import (
     reference_fields,
 )
 from .problems import InvalidData, Location, Problem
+from .publishing import FACETS, SORT
 from .reading import input_files, read_records, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate
@@ -90,12 +91,17 @@ def create_table_sql(model: type[Record]) -> str:
 
 
 def index_sql(model: type[Record]) -> list[str]:
-    """An index on every foreign-key column, and on evidence's record columns."""
+    """An index on every foreign-key column, on evidence's record columns, and on each column
+    the published site sorts or facets the table by: with millions of rows, a table's first
+    page must not sort or count every row."""
     columns = [(column,) for column in reference_fields(model)]
     if model.table == "evidence":
         columns.append(("record_table", "record_id"))
     if model.table == "alternate_names":
         columns.append(("entity_id",))
+    for column in (SORT.get(model.table), *FACETS.get(model.table, [])):
+        if column and all(names[0] != column for names in columns):
+            columns.append((column,))
     return [
         f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})'
         for names in columns
@@ -257,6 +263,10 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
                 connection.execute(statement)
         for statement in view_sql():
             connection.execute(statement)
+        # Statistics for the query planner, from a sample of each index so that it takes little time:
+        # without them, for one, looking evidence up by record_id alone would read the whole table.
+        connection.execute("PRAGMA analysis_limit = 1000")
+        connection.execute("ANALYZE")
         counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
         digest = input_digest(data_dir)
         _write_build_info(connection, counts, digest)

@@ -59,6 +59,9 @@ SETTINGS: dict[str, Any] = {
     "max_returned_rows": 1000,
     "default_page_size": 50,
     "facet_time_limit_ms": 500,
+    # Suggesting facets runs queries over every column of a table for each table page: at a
+    # million rows that is most of the page's time. The configured facets are still shown.
+    "suggest_facets": False,
     # The file is open data: anyone may download all of it.
     "allow_download": True,
     # Read-only SQL is a research tool here; the time limit above bounds what it can cost.
