@@ -225,7 +225,12 @@ def invalid_slug_in_bundle(data: Path) -> list[Expected]:
     at = position(bundle, "events", id="wic-2015-group-photo")
     bundle["events"][at]["id"] = "Group Photo"
     save_bundle(data, bundle)
-    return [Expected(BUNDLE, ("expected a slug", "lowercase", "got 'Group Photo'"), path=f"events[{at}].id", field="id")]
+    # The records naming the old id now point nowhere, and are reported in the same run.
+    naming = [i for i, record in enumerate(bundle["participants"]) if record["event_id"] == "wic-2015-group-photo"]
+    assert naming
+    return [Expected(BUNDLE, ("expected a slug", "lowercase", "got 'Group Photo'"), path=f"events[{at}].id", field="id")] + [
+        Expected(BUNDLE, ("no events record with id 'wic-2015-group-photo'",), path=f"participants[{i}]", field="event_id") for i in naming
+    ]
 
 
 @case
@@ -715,3 +720,15 @@ def test_huge_and_hostile_text_is_stored_faithfully(data_copy: Path, tmp_path: P
         # Full-text search indexes the text after the NUL and the override too.
         hits = connection.execute("SELECT name FROM people_fts WHERE people_fts MATCH 'evil'").fetchall()
         assert [row[0] for row in hits] == [HOSTILE]
+
+
+def test_record_problems_and_cross_record_problems_are_reported_together(data_copy):
+    people = data_copy / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8").replace("xi-jinping,Xi Jinping,Xi Jinping,Q15031", "xi-jinping,Xi Jinping,Xi Jinping,15031"), encoding="utf-8")
+    places = data_copy / "places.csv"
+    places.write_text(places.read_text(encoding="utf-8").replace("wuzhen,Wuzhen,town,zhejiang", "wuzhen,Wuzhen,town,zhejiang-province"), encoding="utf-8")
+    with pytest.raises(InvalidData) as raised:
+        build(data_copy, data_copy.parent / "out.db")
+    reported = [(problem.location.file, problem.field) for problem in raised.value.problems]
+    # Xi Jinping's record is invalid, but nothing is reported missing on its account.
+    assert reported == [("people.csv", "wikidata_id"), ("places.csv", "parent_id")]

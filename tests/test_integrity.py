@@ -100,6 +100,12 @@ def test_a_build_killed_partway_leaves_the_previous_database_byte_identical(buil
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert connection.execute("SELECT count(*) FROM people").fetchone()[0] < 200_000
 
+    # The next build removes what the killed one left behind.
+    shutil.rmtree(data_copy / "people")
+    build(data_copy, output)
+    assert not temporary.exists()
+    assert sorted(path.name for path in output.parent.iterdir()) == [output.name]
+
 
 def assert_no_process_left(group: int, wait: float = 10) -> None:
     """Nothing the killed build started lives on (a helper blocked forever on a pipe, say)."""

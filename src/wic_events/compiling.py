@@ -37,7 +37,7 @@ from .problems import InvalidData, Location, Problem
 from .publishing import FACETS, SORT
 from .reading import input_files, read_records, record_files
 from .sentences import sentence_spans
-from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate
+from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
 BATCH_SIZE = 2_000
 """Rows per insert; more saves no time, and batches of long texts (speeches) would take more memory."""
@@ -211,6 +211,7 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(output)
     temporary = output.with_name(f"{output.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     try:
@@ -222,6 +223,24 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
         return result
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _remove_leftovers(output: Path) -> None:
+    """Remove temporary files of earlier builds of ``output`` that were killed before cleaning up."""
+    for leftover in output.parent.glob(f"{output.name}.*.tmp"):
+        pid = leftover.name[len(output.name) + 1 : -len(".tmp")]
+        if pid.isdigit() and not _is_running(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
@@ -247,13 +266,15 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             connection.execute(create_table_sql(model))
         problems: list[Problem] = []
         duplicates = _load(connection, messages, problems, progress)
-        if not problems:
+        findings = duplicates
+        # Every record was read unless the load stopped at the problem limit; only then would the
+        # cross-record checks report little but the records left unread.
+        if len(problems) < MAX_PROBLEMS_BEFORE_STOP:
             # Before the cross-record checks, which look rows up by these columns.
             for model in (*RECORD_MODELS, SourceSentence):
                 for statement in index_sql(model):
                     connection.execute(statement)
-        # Cross-record checks on a partial load would mostly echo the per-record problems.
-        findings = duplicates if problems else duplicates + cross_record_findings(connection)
+            findings = duplicates + cross_record_findings(connection)
         if findings:
             problems.extend(locate(data_dir, findings))
         if problems:
@@ -279,7 +300,8 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
 
 
 # Reading and validating yields messages: ("rows", table, rows) in batches, ("seen", records read)
-# for progress, and last ("done", problems, source texts, boilerplate passages by source).
+# for progress, and last ("done", problems, source texts, boilerplate passages by source, the
+# (table, id) of records found invalid).
 Message = tuple
 
 
@@ -310,7 +332,7 @@ def _validate(data_dir: Path) -> Iterator[Message]:
         if batch:
             yield "rows", table, batch
     yield "seen", seen
-    yield "done", problems, validator.source_texts, boilerplate
+    yield "done", problems, validator.source_texts, boilerplate, validator.rejected
 
 
 def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
@@ -401,8 +423,9 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
             if progress:
                 progress(*payload)
         else:
-            found, texts, boilerplate = payload
+            found, texts, boilerplate, rejected = payload
             problems.extend(found)
+            note_rejected_ids(connection, rejected)
             _insert_sentences(connection, texts, boilerplate)
     return duplicates
 

@@ -45,6 +45,9 @@ class RawRecord:
     data: dict[str, Any]
     location: Location
     default_source_id: str | None = None
+    valid: bool = True
+    """False when reading already found the record invalid (its problems are reported): it is
+    passed on only so that references to it are not reported as missing too."""
 
 
 def default_data_dir() -> Path:
@@ -68,9 +71,16 @@ def input_files(data_dir: Path) -> list[Path]:
 
 
 def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
-    """Yield every record under ``data_dir``; append what cannot be read to ``problems``."""
+    """Yield every record under ``data_dir``; append what cannot be read to ``problems``.
+
+    A file none of whose records could be read ends with a placeholder record (no data, not
+    valid) for its table, or for every table (``*``) if it is a bundle: what it holds is unknown,
+    so references into those tables are not reported missing on its account.
+    """
     for path in record_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
+        problems_before, yielded = len(problems), 0
+        table = "*"
         if path.suffix == ".json":
             records = _read_bundle(path, relative, problems)
         else:
@@ -85,9 +95,12 @@ def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]
                 if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
                     problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
                     continue
+                yielded += 1
                 yield record
         except OSError as error:  # unreadable (permissions, a file that vanished, an I/O error)
             problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
+        if yielded == 0 and len(problems) > problems_before:
+            yield RawRecord(table, {}, Location(relative), valid=False)
 
 
 def _table_for(relative: Path) -> str:
@@ -193,9 +206,10 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
         if table not in MODELS_BY_TABLE or not isinstance(records, list):
             continue
         for position, record in enumerate(records):
-            if (table, position) in rejected or not isinstance(record, dict):
+            if not isinstance(record, dict):
                 continue
-            yield RawRecord(table, record, Location(relative, path=f"{table}[{position}]"), source_id)
+            location = Location(relative, path=f"{table}[{position}]")
+            yield RawRecord(table, record, location, source_id, valid=(table, position) not in rejected)
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")

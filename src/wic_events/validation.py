@@ -57,16 +57,21 @@ class RecordValidator:
         self.data_dir = data_dir
         self.problems = problems
         self.source_texts: dict[str, str | None] = {}
+        self.rejected: set[tuple[str, str]] = set()
 
     def validate(self, raw: RawRecord) -> list[tuple[Record, Location]]:
         """The record and the evidence it carries, or nothing when the record is invalid."""
+        if not raw.valid and not raw.data:  # a file whose records are unknown (see read_records)
+            self.rejected.add((raw.table, "*"))
+            return []
         model = MODELS_BY_TABLE[raw.table]
         data = dict(raw.data)
         citations = data.pop("evidence", []) if model is not Evidence else []
         if model is Evidence and raw.default_source_id and "source_id" not in data:
             data["source_id"] = raw.default_source_id
-        record = self._model(model, data, raw.location)
+        record = self._model(model, data, raw.location) if raw.valid else None
         if record is None:
+            self._note_rejected(model, data)
             return []
         if isinstance(record, Source):
             self._read_source_text(record, raw.location)
@@ -78,6 +83,17 @@ class RecordValidator:
         if citations != []:  # most records carry none, and this runs for every record
             validated.extend(self._citations(record, citations, raw))
         return validated
+
+    def _note_rejected(self, model: type[Record], data: dict[str, Any]) -> None:
+        """Remember the id of an invalid record, so that records naming it are not also reported."""
+        if "id" not in model.model_fields:
+            return
+        try:
+            ident = data.get("id") or model.derived_id(data)
+        except Exception:  # derived ids read other fields, which may be of any type here
+            return
+        if isinstance(ident, str):
+            self.rejected.add((model.table, ident))
 
     def _model(self, model: type[Record], data: dict[str, Any], location: Location) -> Record | None:
         try:
@@ -263,28 +279,40 @@ def _describe(detail: dict[str, Any]) -> str:
 Finding = tuple[str, str, str | None, str]
 
 
+REJECTED_IDS_TABLE = "temp.rejected_ids"
+"""Ids of records found invalid on their own: a reference to one is already explained by its problem.
+An id (or table) of ``*`` stands for the unknown records of a file that could not be read."""
+
+
+def note_rejected_ids(connection: sqlite3.Connection, rejected: Iterable[tuple[str, str]]) -> None:
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {REJECTED_IDS_TABLE} (record_table TEXT, id TEXT, PRIMARY KEY (record_table, id))")
+    connection.executemany(f"INSERT OR IGNORE INTO {REJECTED_IDS_TABLE} VALUES (?, ?)", rejected)
+
+
+def _missing(target: str, column: str) -> str:
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = {column}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {REJECTED_IDS_TABLE} x "
+        f"WHERE x.record_table IN ('{target}', '*') AND x.id IN ({column}, '*'))"
+    )
+
+
 def check_references(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Every foreign key, every evidence target and every alternate name points to an existing row."""
     for model in RECORD_MODELS:
         key = _key_sql(model)
         for column, target in reference_fields(model).items():
-            query = (
-                f"SELECT {key}, t.{column} FROM {model.table} t WHERE t.{column} IS NOT NULL "
-                f"AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = t.{column})"
-            )
+            query = f"SELECT {key}, t.{column} FROM {model.table} t WHERE t.{column} IS NOT NULL AND {_missing(target, f't.{column}')}"
             for row_key, value in connection.execute(query):
                 yield model.table, row_key, column, f"no {target} record with id '{value}'"
     for target in (model for model in RECORD_MODELS if "id" in model.primary_key):
-        query = (
-            "SELECT e.id, e.record_id FROM evidence e WHERE e.record_table = ? "
-            f"AND NOT EXISTS (SELECT 1 FROM {target.table} r WHERE r.id = e.record_id)"
-        )
+        query = f"SELECT e.id, e.record_id FROM evidence e WHERE e.record_table = ? AND {_missing(target.table, 'e.record_id')}"
         for row_key, value in connection.execute(query, (target.table,)):
             yield "evidence", row_key, "record_id", f"no {target.table} record with id '{value}'"
     for table in ("people", "organizations", "places"):
         query = (
-            f"SELECT {_key_sql(MODELS_BY_TABLE['alternate_names'])}, t.entity_id FROM alternate_names t WHERE t.entity_table = ? "
-            f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.id = t.entity_id)"
+            f"SELECT {_key_sql(MODELS_BY_TABLE['alternate_names'])}, t.entity_id FROM alternate_names t "
+            f"WHERE t.entity_table = ? AND {_missing(table, 't.entity_id')}"
         )
         for row_key, value in connection.execute(query, (table,)):
             yield "alternate_names", row_key, "entity_id", f"no {table} record with id '{value}'"
@@ -375,6 +403,7 @@ CROSS_RECORD_CHECKS = (
 
 
 def cross_record_findings(connection: sqlite3.Connection) -> list[Finding]:
+    note_rejected_ids(connection, ())  # the checks read the table, which may have no rows
     return [finding for check in CROSS_RECORD_CHECKS for finding in check(connection)]
 
 
