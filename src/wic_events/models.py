@@ -301,6 +301,7 @@ class AlternateName(Record):
     """Another name or spelling of a person, organization or place."""
 
     table: ClassVar[str] = "alternate_names"
+    label_field: ClassVar[str | None] = "name"
     primary_key: ClassVar[tuple[str, ...]] = ("entity_table", "entity_id", "language", "name")
     entity_table: Literal["people", "organizations", "places"] = Field(description="Table of the named record.")
     entity_id: Slug = Field(description="Id of the named record in entity_table.")
