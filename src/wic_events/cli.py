@@ -77,10 +77,12 @@ def run_build(data_dir: Path, output: Path, quiet: bool = False) -> int:
 
 
 def _build_with_progress(build, data_dir: Path, output: Path):
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
-    with Progress(*columns, console=None, transient=True) as display:
+    # On stderr, the terminal run_build checked: stdout may be a file, which must get only the summary.
+    with Progress(*columns, console=Console(stderr=True), transient=True) as display:
         task = display.add_task("Building", total=None)
         return build(data_dir, output, lambda seen: display.update(task, completed=seen))
 
