@@ -4,7 +4,8 @@
 
 (a) build: ``wic-events build`` of synthetic input (benchmarks/generate.py), with every check;
 (b) floor: the sqlite3 shell ``.import --csv`` of the same rows into the same tables, then the
-    same indexes, full-text tables and views, with no validation;
+    same indexes, full-text tables and views, with no validation, in one transaction with the
+    shell's default settings;
 (c) peer: sqlite-utils ``insert_all`` of the same rows, then the same indexes, FTS and views.
 
 The rows for (b) and (c) are exported from the database (a) built, untimed, so all three hold the
@@ -161,13 +162,14 @@ def main() -> None:
         "results": results,
         "build_over_floor": round(results["build"]["seconds"] / results["floor"]["seconds"], 2),
         "peer_over_build": round(results["peer"]["seconds"] / results["build"]["seconds"], 2),
+        "build_over_floor_cpu": round(results["build"]["cpu_seconds"] / results["floor"]["cpu_seconds"], 2),
         "machine": machine(),
     }
     print(f"{args.events:,} events, {rows:,} rows")
     print(f"{'':6} {'seconds':>8} {'CPU s':>8} {'records/s':>10} {'peak PSS MB':>12} {'largest RSS MB':>15}")
     for name, result in results.items():
         print(f"{name:6} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {result['records_per_second']:10,} {result['peak_pss_mb']:12.1f} {result['peak_rss_largest_process_mb']:15.1f}")
-    print(f"build / floor = {report['build_over_floor']} (target <= 1.3); peer / build = {report['peer_over_build']} (target >= 1.5)")
+    print(f"build / floor = {report['build_over_floor']} (target <= 1.3; in CPU time {report['build_over_floor_cpu']}); peer / build = {report['peer_over_build']} (target >= 1.5)")
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     (results_dir / f"build-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import operator
 import os
+import signal
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -385,6 +386,8 @@ def _send_messages(data_dir: Path, sender: multiprocessing.connection.Connection
     # The forked copy of the reading end must go: only then does the pipe break when the build
     # dies (even by kill -9), and the worker stop instead of waiting for a reader forever.
     receiver.close()
+    # Ctrl+C reaches both processes; the build handles it, and the worker stops as the pipe breaks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for message in _validate(data_dir):
             sender.send(message)
