@@ -275,6 +275,11 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             for model in (*RECORD_MODELS, SourceSentence):
                 for statement in index_sql(model):
                     connection.execute(statement)
+            # Statistics for the query planner, sampled from each index so that it takes little time.
+            # Without them it can pick the wrong index (speech_points by kind, not by speech_id), and
+            # the site would read all of evidence to find a record_id.
+            connection.execute("PRAGMA analysis_limit = 1000")
+            connection.execute("ANALYZE")
             findings = duplicates + cross_record_findings(connection)
         if findings:
             problems.extend(locate(data_dir, findings))
@@ -285,10 +290,6 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
                 connection.execute(statement)
         for statement in view_sql():
             connection.execute(statement)
-        # Statistics for the query planner, from a sample of each index so that it takes little time:
-        # without them, for one, looking evidence up by record_id alone would read the whole table.
-        connection.execute("PRAGMA analysis_limit = 1000")
-        connection.execute("ANALYZE")
         counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
         digest = input_digest(data_dir)
         _write_build_info(connection, counts, digest)
