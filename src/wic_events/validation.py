@@ -12,7 +12,6 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from .models import (
     Citation,
     Evidence,
     Event,
-    Participant,
     Place,
     Record,
     Source,
