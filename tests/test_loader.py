@@ -71,3 +71,10 @@ def test_the_models_import_nothing_else_of_the_package():
     tree = ast.parse(Path(wic_events.models.__file__).read_text(encoding="utf-8"))
     relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level > 0]
     assert relative == []
+
+
+def test_rows_read_by_name_or_position_and_print_as_tuples():
+    with wic_events.connect() as connection:
+        row = connection.execute("SELECT count(*) AS speeches, 'x' AS letter FROM speeches").fetchone()
+    assert (row["speeches"], row[0], row["letter"]) == (11, 11, "x")
+    assert repr(row) == "(11, 'x')"

@@ -39,7 +39,7 @@ def db_path() -> Path:
 
 
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
-    """A read-only connection to the database, with rows as ``sqlite3.Row``.
+    """A read-only connection to the database; rows read by column name or position (``Row``).
 
     >>> with connect() as connection:
     ...     connection.execute("SELECT name FROM people WHERE id = 'xi-jinping'").fetchone()["name"]
@@ -49,8 +49,15 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     if not path.is_file():
         raise FileNotFoundError(f"no wic-events database at {path}; build it with 'wic-events build'")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    connection.row_factory = sqlite3.Row
+    connection.row_factory = Row
     return connection
+
+
+class Row(sqlite3.Row):
+    """A row readable by column name or position, printed as the tuple of its values."""
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 def records(model: type[RecordType], connection: sqlite3.Connection | None = None, **filters: Any) -> list[RecordType]:
