@@ -60,6 +60,15 @@ def save_bundle(data: Path, bundle: dict) -> None:
     (data / BUNDLE).write_text(json.dumps(bundle, indent=2), encoding="utf-8")  # escapes, so a lone surrogate can be written too
 
 
+def change_record(data: Path, table: str, changes: dict, **match: object) -> int:
+    """Set fields of the bundle record of ``table`` with the given values; returns its position."""
+    bundle = load_bundle(data)
+    at = position(bundle, table, **match)
+    bundle[table][at].update(changes)
+    save_bundle(data, bundle)
+    return at
+
+
 def position(bundle: dict, table: str, **match: object) -> int:
     """Index of the record of ``table`` whose fields have the given values."""
     return next(i for i, record in enumerate(bundle[table]) if all(record.get(k) == v for k, v in match.items()))
@@ -170,10 +179,7 @@ def missing_required_csv_header(data: Path) -> list[Expected]:
 
 @case
 def wrong_type_in_bundle(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["edition"] = "two"
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"edition": "two"}, id="wic-2015")
     return [Expected(BUNDLE, ("expected an integer", "got 'two'"), path=f"events[{at}].edition", field="edition")]
 
 
@@ -191,10 +197,7 @@ def wrong_type_in_json_line(data: Path) -> list[Expected]:
 
 @case
 def unknown_field_in_bundle(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "speeches", kind="address")
-    bundle["speeches"][at]["colour"] = "red"
-    save_bundle(data, bundle)
+    at = change_record(data, "speeches", {"colour": "red"}, kind="address")
     return [Expected(BUNDLE, ("unknown field(s) 'colour'", "allowed fields:", "speaker_id"), path=f"speeches[{at}]", field="colour")]
 
 
@@ -221,12 +224,9 @@ def missing_field_in_csv(data: Path) -> list[Expected]:
 
 @case
 def invalid_slug_in_bundle(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015-group-photo")
-    bundle["events"][at]["id"] = "Group Photo"
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"id": "Group Photo"}, id="wic-2015-group-photo")
     # The records naming the old id now point nowhere, and are reported in the same run.
-    naming = [i for i, record in enumerate(bundle["participants"]) if record["event_id"] == "wic-2015-group-photo"]
+    naming = [i for i, record in enumerate(load_bundle(data)["participants"]) if record["event_id"] == "wic-2015-group-photo"]
     assert naming
     return [Expected(BUNDLE, ("expected a slug", "lowercase", "got 'Group Photo'"), path=f"events[{at}].id", field="id")] + [
         Expected(BUNDLE, ("no events record with id 'wic-2015-group-photo'",), path=f"participants[{i}]", field="event_id") for i in naming
@@ -257,19 +257,13 @@ CASES["end_before_start"] = _event_date("end_date", "2015-12-01", "end_date 2015
 
 @case
 def date_in_other_digits(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["start_date"] = "２０１５-12-16"  # fullwidth digits, which \d would accept
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"start_date": "２０１５-12-16"}, id="wic-2015")  # fullwidth digits, which \d would accept
     return [Expected(BUNDLE, ("expected an ISO 8601 date", "YYYY-MM-DD"), path=f"events[{at}].start_date", field="start_date")]
 
 
 @case
 def child_event_outside_its_parent(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015-opening-ceremony")
-    bundle["events"][at].update(start_date="2016-01-01", end_date="2016-01-01")
-    save_bundle(data, bundle)
+    at = change_record(data, "events", dict(start_date="2016-01-01", end_date="2016-01-01"), id="wic-2015-opening-ceremony")
     return [Expected(BUNDLE, ("outside its parent 'wic-2015' (2015-12-16 to 2015-12-18)",), path=f"events[{at}]", field="start_date")]
 
 
@@ -324,10 +318,7 @@ def the_same_quote_cited_twice(data: Path) -> list[Expected]:
 
 @case
 def reference_to_a_missing_id(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "speeches", kind="address")
-    bundle["speeches"][at]["speaker_id"] = "nobody-at-all"
-    save_bundle(data, bundle)
+    at = change_record(data, "speeches", {"speaker_id": "nobody-at-all"}, kind="address")
     return [Expected(BUNDLE, ("no people record with id 'nobody-at-all'",), path=f"speeches[{at}]", field="speaker_id")]
 
 
@@ -415,19 +406,13 @@ def count_outside_its_bounds(data: Path) -> list[Expected]:
 
 @case
 def stated_total_that_does_not_add_up(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "stated_totals", as_reported="five proposals")
-    bundle["stated_totals"][at]["expected"] = 6
-    save_bundle(data, bundle)
+    at = change_record(data, "stated_totals", {"expected": 6}, as_reported="five proposals")
     return [Expected(BUNDLE, ("the source says 'five proposals' (6), but 5 speech_points record(s) match",), path=f"stated_totals[{at}]", field="expected")]
 
 
 @case
 def stated_total_of_a_derived_table(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "stated_totals", as_reported="five proposals")
-    bundle["stated_totals"][at].update(record_table="build_info", match={})
-    save_bundle(data, bundle)
+    at = change_record(data, "stated_totals", dict(record_table="build_info", match={}), as_reported="five proposals")
     return [Expected(BUNDLE, ("no table named 'build_info'", "expected one of: sources"), path=f"stated_totals[{at}]", field="record_table")]
 
 
@@ -479,19 +464,13 @@ def record_that_is_a_list(data: Path) -> list[Expected]:
 
 @case
 def number_where_text_is_expected(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["name"] = 2015
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"name": 2015}, id="wic-2015")
     return [Expected(BUNDLE, ("expected a string, got 2015",), path=f"events[{at}].name", field="name")]
 
 
 @case
 def citation_that_is_not_an_object(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015-group-photo")
-    bundle["events"][at]["evidence"] = ["just a string"]
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"evidence": ["just a string"]}, id="wic-2015-group-photo")
     return [Expected(BUNDLE, ("expected an object", "'just a string'"), path=f"events[{at}].evidence[0]", field="evidence")]
 
 
@@ -518,19 +497,13 @@ def json_nested_too_deeply(data: Path) -> list[Expected]:
 
 @case
 def integer_too_large_for_sqlite(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["edition"] = 10**30
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"edition": 10**30}, id="wic-2015")
     return [Expected(BUNDLE, ("too large to store",), path=f"events[{at}]", field="edition")]
 
 
 @case
 def count_whose_bound_overflows(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "counts", subject="guests")
-    bundle["counts"][at]["value"] = 2**63 - 1  # 'over' it makes low = 2**63
-    save_bundle(data, bundle)
+    at = change_record(data, "counts", {"value": 2**63 - 1}, subject="guests")  # 'over' it makes low = 2**63
     return [Expected(BUNDLE, ("too large to store",), path=f"counts[{at}]", field="low")]
 
 
@@ -557,10 +530,7 @@ def key_with_a_lone_surrogate(data: Path) -> list[Expected]:
 @case
 def lone_surrogate_in_optional_text(data: Path) -> list[Expected]:
     # JSON can escape half a surrogate pair; Pydantic lets it into 'str | None' fields, and SQLite could not store it.
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["theme"] = "half a pair: \ud800"  # json.dumps writes it as the escape \ud800
-    save_bundle(data, bundle)
+    at = change_record(data, "events", {"theme": "half a pair: \ud800"}, id="wic-2015")  # json.dumps writes it as the escape \ud800
     return [Expected(BUNDLE, ("lone surrogate", "cannot be stored"), path=f"events[{at}].theme", field="theme")]
 
 
