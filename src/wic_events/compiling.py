@@ -91,17 +91,31 @@ def create_table_sql(model: type[Record]) -> str:
     return f'CREATE TABLE "{model.table}" (\n    ' + ",\n    ".join(lines) + "\n)"
 
 
+# Indexes that serve a canned query's filter and order at once; each also serves lookups by its
+# first column, so no index on that column alone is made.
+COMPOSITE_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    # speeches_at_event (event_id, in reported order) and speeches_read_on_behalf (per event, by mode).
+    "speeches": [("event_id", "delivery_mode", "reported_order")],
+}
+
+
 def index_sql(model: type[Record]) -> list[str]:
     """An index on every foreign-key column, on evidence's record columns, and on each column
     the published site sorts or facets the table by: with millions of rows, a table's first
     page must not sort or count every row."""
-    columns = [(column,) for column in reference_fields(model)]
+    columns = list(COMPOSITE_INDEXES.get(model.table, []))
+    for column in reference_fields(model):
+        if all(names[0] != column for names in columns):
+            columns.append((column,))
     if model.table == "evidence":
         columns.append(("record_table", "record_id"))
     if model.table == "alternate_names":
         columns.append(("entity_id",))
-    for column in (SORT.get(model.table), *FACETS.get(model.table, [])):
-        if column and all(names[0] != column for names in columns):
+    if (sort := SORT.get(model.table)) and all(names[0] != sort for names in columns):
+        # With the primary key after it: Datasette orders a sorted page by both.
+        columns.append((sort, *model.primary_key))
+    for column in FACETS.get(model.table, []):
+        if all(names[0] != column for names in columns):
             columns.append((column,))
     return [
         f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})'
