@@ -30,6 +30,7 @@ class Site:
     def __init__(self, database: Path):
         publishing.quiet_datasette_errors()  # as datasette_cli does for the served site
         publishing.cache_facet_counts()  # likewise
+        publishing.read_through_mmap()  # likewise
         self.loop = asyncio.new_event_loop()
         self.datasette = Datasette(
             immutables=[str(database)],
@@ -499,3 +500,9 @@ def test_cached_facet_counts_stay_right_for_each_filter(site: Site):
     assert counts() == counts() == {"in_person": 10, "read_on_behalf": 1}
     assert counts(kind="keynote") == counts(kind="keynote") == {"in_person": 1}
     assert counts(kind="speech") == {"in_person": 8, "read_on_behalf": 1}
+
+
+def test_served_database_is_read_through_mmap(site: Site):
+    # Visitors may not run PRAGMA statements, so ask on one of the connections the site reads with.
+    results = site.run(site.datasette.databases[DB].execute("pragma mmap_size"))
+    assert results.rows[0][0] > 0  # SQLite caps MMAP_SIZE at its build's maximum (2 GB by default)
