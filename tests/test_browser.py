@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA_DIR, IN_CI
+from conftest import DATA_DIR, missing_requirement
 from test_datasette import hostile_database
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -143,10 +143,7 @@ def test_slow_query_is_stopped_while_the_site_keeps_answering(server: Server):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_requirement(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

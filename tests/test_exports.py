@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import wic_events
-from conftest import IN_CI, ROOT
+from conftest import ROOT, missing_requirement
 from wic_events import exports, loader
 from wic_events.cli import cli
 from wic_events.compiling import build
@@ -228,10 +228,7 @@ def popolo_validators():
     from referencing.jsonschema import DRAFT3
 
     if not POPOLO_SCHEMAS.is_dir():
-        message = f"the Popolo schemas are not at {POPOLO_SCHEMAS} (shared/ beside the repository)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_requirement(f"the Popolo schemas are not at {POPOLO_SCHEMAS} (shared/ beside the repository)")
     registry = Registry().with_resources(
         (POPOLO_BASE + path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT3))
         for path in POPOLO_SCHEMAS.glob("*.json")
