@@ -61,6 +61,20 @@ def test_foreign_keys_hold_and_the_file_is_sound(connection):
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_vocabulary_columns_reject_values_outside_the_vocabulary(connection):
+    scratch = sqlite3.connect(":memory:")
+    (schema,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'participants'").fetchone()
+    scratch.execute(schema)
+    scratch.execute("INSERT INTO participants (id, event_id, person_id, role) VALUES ('a', 'e', 'p', 'chair')")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        scratch.execute("INSERT INTO participants (id, event_id, person_id, role) VALUES ('b', 'e', 'p', 'chairman')")
+    (schema,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
+    scratch.execute(schema)
+    scratch.execute("INSERT INTO events (id, name, kind) VALUES ('e', 'E', 'ceremony')")  # no time_of_day: NULL passes
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        scratch.execute("INSERT INTO events (id, name, kind) VALUES ('f', 'F', 'party')")
+
+
 def test_every_foreign_key_column_is_indexed(connection):
     for model in RECORD_MODELS:
         indexed = {

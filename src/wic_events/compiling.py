@@ -81,8 +81,10 @@ def create_table_sql(model: type[Record]) -> str:
         check = ""
         enum = next((option["enum"] for option in schema.get("anyOf", [schema]) if "enum" in option), None)
         if enum:
-            allowed = ", ".join("'" + value.replace("'", "''") + "'" for value in enum)
-            check = f' CHECK ("{name}" IN ({allowed}))'
+            # Comparisons, not "IN (...)": SQLite builds a lookup table for an IN list again for
+            # every row inserted, which doubled the time to load a table like participants.
+            allowed = " OR ".join(f"\"{name}\" = '" + value.replace("'", "''") + "'" for value in enum)
+            check = f" CHECK ({allowed})"
         lines.append(f'"{name}" {sql_type}{not_null}{check}')
     if model.primary_key:
         lines.append("PRIMARY KEY (" + ", ".join(f'"{name}"' for name in model.primary_key) + ")")
