@@ -56,13 +56,13 @@ class FieldError(ValueError):
 
 
 _SLUG_WORD = re.compile(r"[a-z0-9]+")
-_SLUGS_AND_SPACES = re.compile(r"[a-z0-9]+(?:[- ][a-z0-9]+)*")
+_SLUGS_AND_SEPARATORS = re.compile(r"[a-z0-9]+(?:[- _][a-z0-9]+)*")
 
 
 def slugify(text: str) -> str:
     """Turn free text into a slug: lowercase ASCII words joined by hyphens."""
-    if _SLUGS_AND_SPACES.fullmatch(text):  # slugs joined by spaces, as derived ids are: the same, faster
-        return text.replace(" ", "-")
+    if _SLUGS_AND_SEPARATORS.fullmatch(text):  # slugs and vocabulary values joined by spaces, as derived ids are: the same, faster
+        return text.replace(" ", "-").replace("_", "-")
     return "-".join(_SLUG_WORD.findall(text.lower()))
 
 
@@ -219,10 +219,16 @@ class Record(BaseModel):
         """An id built from other fields, for tables whose rows authors need not name."""
         return None
 
+
+class RecordWithDerivedId(Record):
+    """A record whose id may be left out: it is then built from other fields (see ``derived_id``).
+
+    A class of its own so that the other models do not run the check below for every record.
+    """
+
     @model_validator(mode="before")
     @classmethod
     def _fill_derived_id(cls, data: Any) -> Any:
-        # Only models with an id field derive one; reading cls.model_fields costs more than the rest.
         if isinstance(data, dict) and data.get("id") in (None, ""):
             derived = cls.derived_id(data)
             if derived is not None:
@@ -356,7 +362,7 @@ class Event(Record):
         return self
 
 
-class Count(Record):
+class Count(RecordWithDerivedId):
     """A number a source reports about an event ("over 2,000 guests").
 
     ``low`` and ``high`` are the inclusive bounds the qualifier implies; they are
@@ -413,7 +419,7 @@ class Count(Record):
         return self
 
 
-class Participant(Record):
+class Participant(RecordWithDerivedId):
     """One person's part in one event: one row per role."""
 
     table: ClassVar[str] = "participants"
@@ -464,7 +470,7 @@ class Speech(Record):
         return self
 
 
-class SpeechPoint(Record):
+class SpeechPoint(RecordWithDerivedId):
     """An enumerated point in a speech: a principle or a proposal."""
 
     table: ClassVar[str] = "speech_points"
@@ -496,7 +502,7 @@ class StatedTotal(Record):
     source_id: Slug | None = references("sources", "The source stating the number.", default=None)
 
 
-class Evidence(Record):
+class Evidence(RecordWithDerivedId):
     """The exact span of a source that supports a record or one of its fields.
 
     Authors write ``quote``; the build finds ``start`` and ``end`` (0-based,

@@ -22,10 +22,9 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 
@@ -37,9 +36,8 @@ RECORD_SUFFIXES = (".json", ".jsonl", ".csv")
 SOURCES_FOLDER = "sources"
 
 
-@dataclass
-class RawRecord:
-    """A record as written in a file, before validation."""
+class RawRecord(NamedTuple):
+    """A record as written in a file, before validation (a tuple: one is made for every record read)."""
 
     table: str
     data: dict[str, Any]
