@@ -126,15 +126,23 @@ def index_sql(model: type[Record]) -> list[str]:
 
 
 def fts_sql(model: type[Record]) -> list[str]:
-    """An external-content FTS5 table over the model's search fields, and its filling."""
+    """An external-content FTS5 table over the model's search fields, and its filling from the whole table."""
     if not model.search_fields:
         return []
     fts = f"{model.table}_fts"
+    return [fts_table_sql(model), f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES('rebuild')"]
+
+
+def fts_table_sql(model: type[Record]) -> str:
     columns = ", ".join(f'"{name}"' for name in model.search_fields)
-    return [
-        f'CREATE VIRTUAL TABLE "{fts}" USING fts5({columns}, content="{model.table}", content_rowid="rowid", tokenize="porter unicode61")',
-        f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES('rebuild')",
-    ]
+    return f'CREATE VIRTUAL TABLE "{model.table}_fts" USING fts5({columns}, content="{model.table}", content_rowid="rowid", tokenize="porter unicode61")'
+
+
+def fts_append_sql(model: type[Record]) -> str:
+    """Index the rows after a given rowid. The build indexes each batch as it inserts it: the
+    validating process is still busy then, so the text is indexed without adding to the build time."""
+    columns = ", ".join(f'"{name}"' for name in model.search_fields)
+    return f'INSERT INTO "{model.table}_fts"(rowid, {columns}) SELECT rowid, {columns} FROM "{model.table}" WHERE rowid > ?'
 
 
 def date_range_view_sql(model: type[Record]) -> str | None:
@@ -281,6 +289,8 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         connection.execute("BEGIN")
         for model in RECORD_MODELS:
             connection.execute(create_table_sql(model))
+            if model.search_fields:
+                connection.execute(fts_table_sql(model))
         problems: list[Problem] = []
         duplicates = _load(connection, messages, problems, progress)
         findings = duplicates
@@ -301,9 +311,6 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             problems.extend(locate(data_dir, findings))
         if problems:
             raise InvalidData(problems)
-        for model in (*RECORD_MODELS, SourceSentence):
-            for statement in fts_sql(model):
-                connection.execute(statement)
         for statement in view_sql():
             connection.execute(statement)
         counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
@@ -420,8 +427,15 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
         for table, names in columns.items()
     }
     duplicates: list = []
+    indexed_up_to = dict.fromkeys(statements, 0)  # rowid of the last row in the full-text index
 
     def insert(table: str, rows: list[tuple]) -> None:
+        insert_rows(table, rows)
+        if MODELS_BY_TABLE[table].search_fields:
+            connection.execute(fts_append_sql(MODELS_BY_TABLE[table]), (indexed_up_to[table],))
+            (indexed_up_to[table],) = connection.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()
+
+    def insert_rows(table: str, rows: list[tuple]) -> None:
         # executemany stops at a duplicate key with the rows before it inserted, and with
         # journal_mode OFF they cannot be rolled back: so note the row that failed and go on
         # with the rest of the same iterator. total_changes says how many rows went in.
