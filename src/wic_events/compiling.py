@@ -16,6 +16,7 @@ import operator
 import os
 import signal
 import sqlite3
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +37,16 @@ from .models import (
 )
 from .problems import InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import input_files, read_records, record_files
+from .reading import EVERYTHING, Share, chunk_of, input_files, read_records, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
-BATCH_SIZE = 2_000
-"""Rows per insert; more saves no time, and batches of long texts (speeches) would take more memory."""
 MAX_PROBLEMS_BEFORE_STOP = 1_000
 WORKER_MIN_BYTES = 8 * 2**20
-"""Record files at least this large in all are read and validated in a second process,
-while this one inserts: the two halves of the work take about as long as each other."""
+"""Record files at least this large in all are read and validated in other processes, one a
+core, while this one inserts: validating takes longer than inserting."""
+MAX_WORKERS = 4
+"""More validating processes would only wait for the one that inserts."""
 
 
 @dataclass
@@ -281,7 +282,8 @@ def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
 
 def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | None) -> BuildResult:
     # The worker starts before the database is opened, so that it holds no copy of the connection.
-    messages = _Worker(data_dir) if _worth_a_worker(data_dir) else _validate(data_dir)
+    workers = _worker_count(data_dir)
+    messages = _Workers(data_dir, workers) if workers else _validate(data_dir)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF"):
@@ -324,40 +326,41 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         connection.close()
 
 
-# Reading and validating yields messages: ("rows", table, rows) in batches, ("seen", records read)
-# for progress, and last ("done", problems, source texts, boilerplate passages by source, the
-# (table, id) of records found invalid).
+# Reading and validating yields messages: ("chunk", its number, rows by table, records read,
+# problems) for each chunk of the input (see reading.Share) in order, and last ("done", source
+# texts, boilerplate passages by source, the (table, id) of records found invalid).
 Message = tuple
 
 
-def _validate(data_dir: Path) -> Iterator[Message]:
-    """Read and validate every record, as rows in column order."""
+def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
+    """Read and validate the records of ``share``, as rows in column order, a chunk at a time."""
     problems: list[Problem] = []
     validator = RecordValidator(data_dir, problems)
     row_makers = {model.table: _row_maker(model) for model in RECORD_MODELS}
-    batches: dict[str, list[tuple]] = {table: [] for table in row_makers}
     boilerplate: dict[str, list[str]] = {}
-    seen = 0
-    for raw in read_records(data_dir, problems):
+    chunk, rows, seen, reported = share.index, defaultdict(list), 0, 0  # the first chunk of the share
+    for raw in read_records(data_dir, problems, share):
+        if raw.unit < 0:  # a source another process reports: read here for its text only
+            before = len(problems)
+            for record, _location in validator.validate(raw):
+                if isinstance(record, Source) and record.boilerplate:
+                    boilerplate[record.id] = record.boilerplate
+            del problems[before:]
+            continue
+        if chunk_of(raw.unit) != chunk:
+            if rows or seen or len(problems) > reported:
+                yield "chunk", chunk, dict(rows), seen, problems[reported:]
+            chunk, rows, seen, reported = chunk_of(raw.unit), defaultdict(list), 0, len(problems)
         for record, _location in validator.validate(raw):
-            batch = batches[record.table]
-            batch.append(row_makers[record.table](record))
+            rows[record.table].append(row_makers[record.table](record))
             if isinstance(record, Source) and record.boilerplate:
                 boilerplate[record.id] = record.boilerplate
-            if len(batch) >= BATCH_SIZE:
-                yield "rows", record.table, batch
-                batches[record.table] = []
         seen += 1
-        if seen % BATCH_SIZE == 0:
-            yield "seen", seen
         if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
-            problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
             break
-    for table, batch in batches.items():
-        if batch:
-            yield "rows", table, batch
-    yield "seen", seen
-    yield "done", problems, validator.source_texts, boilerplate, validator.rejected
+    if rows or seen or len(problems) > reported:
+        yield "chunk", chunk, dict(rows), seen, problems[reported:]
+    yield "done", validator.source_texts, boilerplate, validator.rejected
 
 
 def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
@@ -368,52 +371,83 @@ def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
     return operator.attrgetter(*names)
 
 
-def _worth_a_worker(data_dir: Path) -> bool:
+def _worker_count(data_dir: Path) -> int:
+    """How many processes to read and validate in, besides this one, which inserts: none for small inputs."""
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    return sum(path.stat().st_size for path in record_files(data_dir)) >= WORKER_MIN_BYTES
+        return 0
+    if sum(path.stat().st_size for path in record_files(data_dir)) < WORKER_MIN_BYTES:
+        return 0
+    return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
-class _Worker:
-    """The messages of ``_validate``, computed in a forked process and sent through a pipe.
+class _Workers:
+    """The messages of ``_validate`` over the whole input, computed in forked processes, each
+    taking a share, and sent through pipes; they come out in chunk order, so the rows are
+    inserted in the same order whatever the number of processes, and the file is the same.
 
-    The pipe holds little, so the worker stays at most a batch or two ahead and memory stays flat.
+    Each process sends a chunk when it is whole, and can be a chunk ahead of the one inserted.
     """
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, count: int):
         context = multiprocessing.get_context("fork")
-        self.receiver, sender = context.Pipe(duplex=False)
-        self.process = context.Process(target=_send_messages, args=(data_dir, sender, self.receiver), daemon=True, name="wic-events-validate")
-        self.process.start()
-        sender.close()
+        self.receivers: list[multiprocessing.connection.Connection] = []
+        self.processes: list[multiprocessing.Process] = []
+        for index in range(count):
+            receiver, sender = context.Pipe(duplex=False)
+            self.receivers.append(receiver)
+            process = context.Process(target=_send_messages, args=(data_dir, Share(index, count), sender, self.receivers), daemon=True, name=f"wic-events-validate-{index}")
+            process.start()
+            sender.close()
+            self.processes.append(process)
 
     def __iter__(self) -> Iterator[Message]:
-        while True:
-            try:
-                message = self.receiver.recv()
-            except EOFError:
-                self.process.join()
-                raise RuntimeError(f"the validating process stopped unexpectedly (exit code {self.process.exitcode})") from None
-            yield message
-            if message[0] == "done":
-                return
+        count = len(self.processes)
+        waiting: dict[int, Message] = {}  # a process's next chunk, while earlier ones of others go in
+        finished: dict[int, Message] = {}
+        chunk = 0
+        while len(finished) < count:
+            owner = chunk % count
+            if owner not in finished:
+                message = waiting.pop(owner, None) or self._receive(owner)
+                if message[0] == "done":
+                    finished[owner] = message
+                elif message[1] == chunk:
+                    yield message
+                elif message[1] > chunk:  # the owner had nothing in this chunk
+                    waiting[owner] = message
+                else:  # it would wait here for ever
+                    raise RuntimeError(f"validating process {owner} sent chunk {message[1]} after chunk {chunk}")
+            chunk += 1
+        _, texts, boilerplate, _ = finished[0]  # every process read all the sources
+        yield "done", texts, boilerplate, set().union(*(message[3] for message in finished.values()))
+
+    def _receive(self, index: int) -> Message:
+        try:
+            return self.receivers[index].recv()
+        except EOFError:
+            process = self.processes[index]
+            process.join()
+            raise RuntimeError(f"the validating process stopped unexpectedly (exit code {process.exitcode})") from None
 
     def close(self) -> None:
-        self.receiver.close()  # a worker still sending gets BrokenPipeError and stops
-        self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        for receiver in self.receivers:
+            receiver.close()  # a worker still sending gets BrokenPipeError and stops
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
-def _send_messages(data_dir: Path, sender: multiprocessing.connection.Connection, receiver: multiprocessing.connection.Connection) -> None:
-    # The forked copy of the reading end must go: only then does the pipe break when the build
+def _send_messages(data_dir: Path, share: Share, sender: multiprocessing.connection.Connection, receivers: list[multiprocessing.connection.Connection]) -> None:
+    # The forked copies of the reading ends must go: only then does a pipe break when the build
     # dies (even by kill -9), and the worker stop instead of waiting for a reader forever.
-    receiver.close()
-    # Ctrl+C reaches both processes; the build handles it, and the worker stops as the pipe breaks.
+    for receiver in receivers:
+        receiver.close()
+    # Ctrl+C reaches every process; the build handles it, and the workers stop as the pipes break.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        for message in _validate(data_dir):
+        for message in _validate(data_dir, share):
             sender.send(message)
     except BrokenPipeError:
         pass  # the build stopped reading: it failed or was interrupted, and says why itself
@@ -450,15 +484,21 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
                 consumed += connection.total_changes - before + 1
                 duplicates.append(_duplicate_finding(table, dict(zip(columns[table], rows[consumed - 1]))))
 
+    seen = 0
     for kind, *payload in messages:
-        if kind == "rows":
-            insert(*payload)
-        elif kind == "seen":
-            if progress:
-                progress(*payload)
-        else:
-            found, texts, boilerplate, rejected = payload
+        if kind == "chunk":
+            _, rows, read, found = payload
+            for table, table_rows in rows.items():
+                insert(table, table_rows)
             problems.extend(found)
+            seen += read
+            if progress:
+                progress(seen)
+            if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
+                problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
+                break
+        else:
+            texts, boilerplate, rejected = payload
             note_rejected_ids(connection, rejected)
             _insert_sentences(connection, texts, boilerplate)
     return duplicates

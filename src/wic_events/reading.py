@@ -46,6 +46,36 @@ class RawRecord(NamedTuple):
     valid: bool = True
     """False when reading already found the record invalid (its problems are reported): it is
     passed on only so that references to it are not reported as missing too."""
+    unit: int = 0
+    """The reading unit the record came from (see ``Share``)."""
+
+
+CHUNK_UNITS = 2_000
+
+
+class Share(NamedTuple):
+    """The part of the input one of several validating processes reads.
+
+    The input is cut into units in reading order, each JSON Lines line, CSV row and bundle
+    being one, and the units into chunks of CHUNK_UNITS, dealt out in turn: process ``index``
+    of ``of`` reads chunks index, index + of, ... It skips the other units unparsed, and
+    reports only the problems in its own (a problem of a whole file belongs to the chunk the
+    file starts in). Sources, read first, are outside the units: every process reads them
+    all, as evidence is checked against their texts.
+    """
+
+    index: int = 0
+    of: int = 1
+
+    def owns(self, unit: int) -> bool:
+        return chunk_of(unit) % self.of == self.index
+
+
+def chunk_of(unit: int) -> int:
+    return unit // CHUNK_UNITS
+
+
+EVERYTHING = Share()
 
 
 def default_data_dir() -> Path:
@@ -68,26 +98,42 @@ def input_files(data_dir: Path) -> list[Path]:
     return sorted(path for path in data_dir.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
-def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
-    """Yield every record under ``data_dir``; append what cannot be read to ``problems``.
+def read_records(data_dir: Path, problems: list[Problem], share: Share = EVERYTHING) -> Iterator[RawRecord]:
+    """Yield every record under ``data_dir`` (of ``share``); append what cannot be read to ``problems``.
 
     A file none of whose records could be read ends with a placeholder record (no data, not
     valid) for its table, or for every table (``*``) if it is a bundle: what it holds is unknown,
     so references into those tables are not reported missing on its account.
+
+    With a share other than the whole, the records of sources another process reports come
+    with unit -1: they are read only for their texts.
     """
+    units = _Units(share)
     for path in record_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
+        if relative.startswith(SOURCES_FOLDER + "/"):
+            reports = share.index == 0
+            file_units = _Units(EVERYTHING, stamp=0 if reports else -1)
+        else:
+            reports = share.owns(units.next)
+            file_units = units
+        first_unit = file_units.next
+        # Problems of the whole file are reported by one process only; those of a unit, by its
+        # owner, except in sources, all of whose problems are reported by one process.
+        file_problems = problems if reports else []
+        unit_problems = file_problems if file_units is not units else problems
         problems_before, yielded = len(problems), 0
         table = "*"
         if path.suffix == ".json":
-            records = _read_bundle(path, relative, problems)
+            unit = file_units.take()
+            records = _read_bundle(path, relative, file_problems, unit) if unit is not None else iter(())
         else:
             table = _table_for(path.relative_to(data_dir))
             if table not in MODELS_BY_TABLE or table == "build_info":
-                problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
+                file_problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
                 continue
             reader = _read_jsonl if path.suffix == ".jsonl" else _read_csv
-            records = reader(path, relative, table, problems)
+            records = reader(path, relative, table, file_problems, unit_problems, file_units)
         try:
             for record in records:
                 if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
@@ -96,9 +142,30 @@ def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]
                 yielded += 1
                 yield record
         except OSError as error:  # unreadable (permissions, a file that vanished, an I/O error)
-            problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
+            file_problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
         if yielded == 0 and len(problems) > problems_before:
-            yield RawRecord(table, {}, Location(relative), valid=False)
+            # In a unit of this process's own, so that its chunks stay in order (see compiling).
+            unit = file_units.stamp if file_units.stamp is not None else first_unit if reports else file_units.last_taken
+            yield RawRecord(table, {}, Location(relative), valid=False, unit=unit)
+
+
+class _Units:
+    """Numbers the units read (see ``Share``) and says which are the share's own."""
+
+    def __init__(self, share: Share, stamp: int | None = None):
+        self.share = share
+        self.stamp = stamp  # a number every unit is given instead of its own
+        self.next = 0
+        self.last_taken = 0
+
+    def take(self) -> int | None:
+        """The next unit's number if the share owns it, else None: it is to be skipped unread."""
+        unit = self.next
+        self.next += 1
+        if not self.share.owns(unit):
+            return None
+        self.last_taken = unit
+        return unit if self.stamp is None else self.stamp
 
 
 def _table_for(relative: Path) -> str:
@@ -173,7 +240,7 @@ def _bundle_validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
-def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator[RawRecord]:
+def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int = 0) -> Iterator[RawRecord]:
     text = _decode(path, relative, problems)
     if text is None:
         return
@@ -207,7 +274,7 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem]) -> Iterator
             if not isinstance(record, dict):
                 continue
             location = Location(relative, path=f"{table}[{position}]")
-            yield RawRecord(table, record, location, source_id, valid=(table, position) not in rejected)
+            yield RawRecord(table, record, location, source_id, (table, position) not in rejected, unit)
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -303,10 +370,14 @@ def _preview(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
+def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
     with path.open("rb") as handle:
         seen_any = False
         for line_number, raw_line in enumerate(handle, start=1):
+            unit = units.take()
+            if unit is None:  # another process reads it; whether the file is all blank is still this one's to say
+                seen_any = seen_any or bool(raw_line.strip())
+                continue
             location = Location(relative, line_number)
             try:
                 line = raw_line.decode("utf-8")
@@ -327,13 +398,13 @@ def _read_jsonl(path: Path, relative: str, table: str, problems: list[Problem]) 
             if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
                 problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
                 continue
-            yield RawRecord(table, record, location)
+            yield RawRecord(table, record, location, unit=unit)
     if not seen_any:
-        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+        file_problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
 
 
-def _read_csv(path: Path, relative: str, table: str, problems: list[Problem]) -> Iterator[RawRecord]:
-    if not _is_text(path, relative, problems):
+def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
+    if not _is_text(path, relative, file_problems):
         return
     model = MODELS_BY_TABLE[table]
     # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
@@ -343,18 +414,22 @@ def _read_csv(path: Path, relative: str, table: str, problems: list[Problem]) ->
             header = next(rows)
             header_problems = _check_header(header, model.model_fields, Location(relative, 1))
             if header_problems:
-                problems.extend(header_problems)
+                file_problems.extend(header_problems)
                 return
             for row in rows:
+                unit = units.take()
+                if unit is None:
+                    continue
                 location = Location(relative, rows.line_num)
                 if not "".join(row).strip():
                     continue
                 if len(row) != len(header):
                     problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
                     continue
-                yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location)
-        except csv.Error as error:
-            problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
+                yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location, unit=unit)
+        except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
+            if units.take() is not None:
+                problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
 
 
 def _check_header(header: list[str], fields: dict[str, Any], location: Location) -> list[Problem]:
