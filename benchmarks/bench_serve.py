@@ -3,8 +3,8 @@
     python benchmarks/bench_serve.py --events 1000000
 
 Serves the N-event database of bench_build.py's work folder (building it first if it is
-missing) the way ``wic-events serve`` does: publishing.serve_command, immutable, with an
-inspect file for exact row counts. Then, all on 127.0.0.1 and each phase bounded in time:
+missing) with ``wic-events serve``: immutable, with an inspect file for exact row counts, in
+one server process a core unless --processes says otherwise. Then, all on 127.0.0.1 and each phase bounded in time:
 
 1. latency: for each kind of page in turn, 8 concurrent clients for --seconds seconds;
    median and p99 of each (table page HTML and JSON, faceted table page, full-text search,
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import socket
 import sqlite3
 import statistics
@@ -35,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from generate import VOCABULARY
-from wic_events.publishing import CANNED_QUERIES, DATABASE_NAME, serve_command
+from wic_events.publishing import CANNED_QUERIES, DATABASE_NAME
 
 HERE = Path(__file__).resolve().parent
 DB = f"/{DATABASE_NAME}"
@@ -179,20 +180,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(database: Path):
-    """Datasette serving the database as ``wic-events serve`` does, on a free loopback port."""
+def served(database: Path, data: Path, processes: int | None):
+    """``wic-events serve`` of the database on a free loopback port."""
     with tempfile.TemporaryDirectory(prefix="wic-bench-serve-") as scratch:
         port = free_port()
-        command = serve_command(database, Path(scratch), "127.0.0.1", port)
+        command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(database), "--data", str(data), "--port", str(port)]
+        if processes:
+            command += ["--processes", str(processes)]
         with (Path(scratch) / "server.log").open("w") as log:
             server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
             try:
                 wait_until_up(port, server)
                 yield port
             finally:
-                server.terminate()
+                server.terminate()  # it stops the server processes it started
                 try:
-                    server.wait(timeout=10)
+                    server.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
@@ -222,6 +225,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="per kind of page")
     parser.add_argument("--load-clients", type=int, default=16)
     parser.add_argument("--load-seconds", type=float, default=30)
+    parser.add_argument("--processes", type=int, help="server processes (default: as wic-events serve, one a core)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/wic-bench-{args.events}")
     database = work / "wic_events.db"
@@ -231,10 +235,11 @@ def main() -> None:
         subprocess.run([str(Path(sys.executable).with_name("wic-events")), "build", "--quiet", "--data", str(work / "data"), "--output", str(database)], check=True)
 
     kinds = page_kinds(database)
-    report: dict = {"events": args.events, "clients": args.clients, "seconds_per_kind": args.seconds, "latency": {}}
-    with served(database) as port:
+    processes = args.processes or os.cpu_count()
+    report: dict = {"events": args.events, "clients": args.clients, "server_processes": processes, "seconds_per_kind": args.seconds, "latency": {}}
+    with served(database, work / "data", processes) as port:
         hammer(port, [path for paths in kinds.values() for path in paths[:2]], 2, 3)  # warm the page cache
-        print(f"{args.events:,} events; {args.clients} concurrent clients, {args.seconds:g} s per kind of page")
+        print(f"{args.events:,} events; {processes} server processes; {args.clients} concurrent clients, {args.seconds:g} s per kind of page")
         print(f"{'':64} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6}")
         for name, paths in kinds.items():
             result = summary(hammer(port, paths, args.clients, args.seconds), args.seconds)

@@ -54,11 +54,12 @@ class Server:
     It is given the data the database was built from, so that it finds the file up to date.
     """
 
-    def __init__(self, database: Path, data_dir: Path, log: Path):
+    def __init__(self, database: Path, data_dir: Path, log: Path, *options: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(database), "--data", str(data_dir), "--port", str(self.port)]
+        self.database = database
+        command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(database), "--data", str(data_dir), "--port", str(self.port), *options]
         with log.open("wb") as output:
             # A session of its own, so that stopping it also stops the datasette process it starts.
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
@@ -103,8 +104,48 @@ def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 # --- the served process, without a browser ----------------------------------------------
 
 
+def listening_addresses(port: int) -> list[str]:
+    """The local addresses of the sockets listening on ``port`` (IPv4, from /proc/net/tcp)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, local_port = local.split(":")
+        if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+            found.append(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
 def test_serve_listens_on_localhost_only(server: Server):
-    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in server.log.read_text()
+    assert listening_addresses(server.port) == ["127.0.0.1"]
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_serve_answers_on_one_port_from_several_processes_and_stops_them_all(built_db: Path, tmp_path: Path):
+    server = Server(built_db, DATA_DIR, tmp_path / "serve.log", "--processes", "3")
+    try:
+        servers = children(server.process.pid)
+        assert len(servers) == 3
+        for _ in range(12):
+            assert fetch(f"{server.url}/{DB}/speeches.json?_size=1")[0] == 200
+        server.process.terminate()  # the serving process alone, as kill <pid> does
+        server.process.wait(timeout=20)
+        time.sleep(0.5)
+        assert [pid for pid in servers if Path(f"/proc/{pid}").exists()] == []
+    finally:
+        server.stop()
+
+
+def test_serve_says_when_the_port_is_taken(server: Server):
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(server.database), "--data", str(DATA_DIR), "--port", str(server.port)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"Error: cannot listen on 127.0.0.1:{server.port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_served_site_refuses_writes(server: Server):

@@ -187,7 +187,8 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=8001, show_default=True, help="Port to listen on.")
-def serve(data_dir: Path | None, database: Path | None, host: str, port: int) -> None:
+@click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: one a core]")
+def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
     """Build the database if it is missing or out of date, then serve it with Datasette."""
     from .compiling import is_stale
     from .publishing import serve as run_datasette
@@ -202,7 +203,10 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int) ->
     if not database.is_file():
         raise click.ClickException(f"no database at {database} and no data folder to build it from")
     click.echo(f"Serving {database} at http://{host}:{port}/ (Ctrl+C to stop)")
-    sys.exit(run_datasette(database, host, port))
+    try:
+        sys.exit(run_datasette(database, host, port, processes=processes))
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @cli.command()

@@ -13,9 +13,14 @@ that read. Any action a plugin or a later Datasette adds is therefore denied too
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -455,6 +460,28 @@ def read_through_mmap() -> None:
         pm.register(MmapConnections, name="wic_events_mmap")
 
 
+LISTENING_SOCKET_VARIABLE = "WIC_EVENTS_LISTENING_FD"
+"""Names the descriptor of the socket ``serve`` opened, which the server processes it starts share."""
+
+
+def accept_on_shared_socket(descriptor: int) -> None:
+    """Make uvicorn accept connections on an inherited listening socket instead of opening its own.
+
+    Every server process ``serve`` starts accepts on the same socket, and the kernel hands each
+    new connection to one of them: requests are answered on every core, where one process
+    answers on one (Datasette's Python work for a request holds the process's only lock).
+    """
+    import uvicorn
+
+    listener = socket.socket(fileno=descriptor)
+    original = uvicorn.Server.serve
+
+    async def serve(self: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+        await original(self, sockets=[listener])
+
+    uvicorn.Server.serve = serve  # type: ignore[method-assign]
+
+
 def datasette_cli() -> None:
     """Datasette's command line, with quiet errors, cached facet counts and mmap reads; serve_command runs it."""
     from datasette.cli import cli
@@ -462,14 +489,39 @@ def datasette_cli() -> None:
     quiet_datasette_errors()
     cache_facet_counts()
     read_through_mmap()
+    if LISTENING_SOCKET_VARIABLE in os.environ:
+        accept_on_shared_socket(int(os.environ[LISTENING_SOCKET_VARIABLE]))
     cli()
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None) -> int:
-    """Run Datasette until interrupted; returns its exit status."""
-    with tempfile.TemporaryDirectory(prefix="wic-events-") as scratch:
+def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None, processes: int | None = None) -> int:
+    """Run Datasette in ``processes`` processes (default: one a core) on one port, until interrupted.
+
+    Returns 0 when interrupted, or the exit status of a server process that stopped by itself
+    (the others are then stopped too). Raises OSError when the address cannot be listened on.
+    """
+    processes = processes or os.cpu_count() or 1
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with tempfile.TemporaryDirectory(prefix="wic-events-") as scratch, socket.create_server((host, port), family=family, backlog=1024) as listener:
         command = serve_command(database, Path(scratch), host, port, config_file)
+        # One secret for all, so that what one process signs (a CSRF token, say) the others accept.
+        environment = {**os.environ, LISTENING_SOCKET_VARIABLE: str(listener.fileno()), "DATASETTE_SECRET": secrets.token_hex(32)}
+        servers = [subprocess.Popen(command, pass_fds=[listener.fileno()], env=environment) for _ in range(processes)]
+        # Stopped with kill (SIGTERM) rather than Ctrl+C, this process would otherwise end at
+        # once and leave the servers running; SystemExit runs the 'finally' that stops them.
+        signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
         try:
-            return subprocess.call(command)
+            while all(server.poll() is None for server in servers):
+                time.sleep(0.2)
+            return next(server.returncode for server in servers if server.returncode is not None)
         except KeyboardInterrupt:
             return 0
+        finally:
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
