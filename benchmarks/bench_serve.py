@@ -4,7 +4,7 @@
 
 Serves the N-event database of bench_build.py's work folder (building it first if it is
 missing) with ``wic-events serve``: immutable, with an inspect file for exact row counts, in
-one server process a core unless --processes says otherwise. Then, all on 127.0.0.1 and each phase bounded in time:
+two server processes a core unless --processes says otherwise. Then, all on 127.0.0.1 and each phase bounded in time:
 
 1. latency: for each kind of page in turn, 8 concurrent clients for --seconds seconds;
    median and p99 of each (table page HTML and JSON, faceted table page, full-text search,
@@ -225,7 +225,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="per kind of page")
     parser.add_argument("--load-clients", type=int, default=16)
     parser.add_argument("--load-seconds", type=float, default=30)
-    parser.add_argument("--processes", type=int, help="server processes (default: as wic-events serve, one a core)")
+    parser.add_argument("--processes", type=int, help="server processes (default: as wic-events serve, two a core)")
     args = parser.parse_args()
     work = args.work or Path(f"/tmp/wic-bench-{args.events}")
     database = work / "wic_events.db"
@@ -235,7 +235,7 @@ def main() -> None:
         subprocess.run([str(Path(sys.executable).with_name("wic-events")), "build", "--quiet", "--data", str(work / "data"), "--output", str(database)], check=True)
 
     kinds = page_kinds(database)
-    processes = args.processes or os.cpu_count()
+    processes = args.processes or 2 * (os.cpu_count() or 1)
     report: dict = {"events": args.events, "clients": args.clients, "server_processes": processes, "seconds_per_kind": args.seconds, "latency": {}}
     with served(database, work / "data", processes) as port:
         hammer(port, [path for paths in kinds.values() for path in paths[:2]], 2, 3)  # warm the page cache

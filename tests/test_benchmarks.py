@@ -21,7 +21,7 @@ def generate(output: Path, events: int = 200) -> dict[str, int]:
 
 def test_generated_input_builds_with_the_promised_row_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     promised = generate(tmp_path / "data")
-    # Validate in a second process, as the build does for big inputs, so that this path is tested too.
+    # Validate in other processes, as the build does for big inputs, so that this path is tested too.
     monkeypatch.setattr(compiling, "WORKER_MIN_BYTES", 0)
     result = compiling.build(tmp_path / "data", tmp_path / "wic_events.db")
     assert result.counts == promised

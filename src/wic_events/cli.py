@@ -187,7 +187,7 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=8001, show_default=True, help="Port to listen on.")
-@click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: one a core]")
+@click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: two a core]")
 def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
     """Build the database if it is missing or out of date, then serve it with Datasette."""
     from .compiling import is_stale

@@ -1,9 +1,10 @@
 """Compiling data/ into one SQLite file: tables from the models, checks, indexes, FTS5, views.
 
-The build streams records into a temporary file beside the output, in batches,
-with indexes created only after loading; it replaces the output only when the
-new file is whole and checked. A failed or killed build leaves the previous
-database as it was.
+The build streams records into a temporary file beside the output, a chunk at a
+time (read and validated in other processes when the input is big), filling the
+full-text indexes as rows come and creating the other indexes only after loading;
+it replaces the output only when the new file is whole and checked. A failed or
+killed build leaves the previous database as it was.
 """
 
 from __future__ import annotations

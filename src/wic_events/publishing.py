@@ -495,12 +495,16 @@ def datasette_cli() -> None:
 
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None, processes: int | None = None) -> int:
-    """Run Datasette in ``processes`` processes (default: one a core) on one port, until interrupted.
+    """Run Datasette in ``processes`` processes (default: two a core) on one port, until interrupted.
+
+    Two a core, not one: a process leaves its core idle while it hands each query to a thread
+    of its own and back, and at 1M events, 8 clients got about three times as many table pages
+    (JSON) a second from four processes on two cores as from two.
 
     Returns 0 when interrupted, or the exit status of a server process that stopped by itself
     (the others are then stopped too). Raises OSError when the address cannot be listened on.
     """
-    processes = processes or os.cpu_count() or 1
+    processes = processes or 2 * (os.cpu_count() or 1)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with tempfile.TemporaryDirectory(prefix="wic-events-") as scratch, socket.create_server((host, port), family=family, backlog=1024) as listener:
         command = serve_command(database, Path(scratch), host, port, config_file)
