@@ -104,15 +104,25 @@ def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 # --- the served process, without a browser ----------------------------------------------
 
 
-def listening_addresses(port: int) -> list[str]:
-    """The local addresses of the sockets listening on ``port`` (IPv4, from /proc/net/tcp)."""
+def listening_sockets(port: int) -> list[tuple[str, str]]:
+    """The local address and inode of each socket listening on ``port`` (IPv4, from /proc/net/tcp)."""
     found = []
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, local_port = local.split(":")
-        if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
-            found.append(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+        fields = line.split()
+        address, local_port = fields[1].split(":")
+        if fields[3] == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+            found.append((".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)), fields[9]))
     return found
+
+
+def listening_addresses(port: int) -> list[str]:
+    return [address for address, _inode in listening_sockets(port)]
+
+
+def open_sockets(pid: int) -> set[str]:
+    """The inodes of the sockets a process has open."""
+    links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
 
 
 def test_serve_listens_on_localhost_only(server: Server):
@@ -128,6 +138,8 @@ def test_serve_answers_on_one_port_from_several_processes_and_stops_them_all(bui
     try:
         servers = children(server.process.pid)
         assert len(servers) == 3
+        [(_address, inode)] = listening_sockets(server.port)
+        assert all(inode in open_sockets(pid) for pid in servers)  # each holds the one listening socket
         for _ in range(12):
             assert fetch(f"{server.url}/{DB}/speeches.json?_size=1")[0] == 200
         server.process.terminate()  # the serving process alone, as kill <pid> does

@@ -74,3 +74,45 @@ def test_problems_are_the_same_whatever_the_number_of_processes(generated: Path,
     assert in_three == in_one
     assert [problem for problem in in_one if problem.startswith("events/events.jsonl:5:")] == ["events/events.jsonl:5: malformed JSON: Expecting value (line 5, column 8)"]
     assert not (tmp_path / "one.db").exists() and not (tmp_path / "three.db").exists()
+
+
+def replace_lines(path: Path, numbers: range, text: str) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    for number in numbers:
+        lines[number - 1] = text.encode() if isinstance(text, str) else text
+    path.write_bytes(b"".join(lines))
+
+
+# Each breaks the input across several 7-unit chunks, so that the processes' parts differ.
+BREAKAGES = {
+    # Problems before a chunk's first record, and more of them than the limit.
+    "bad lines across chunks": (lambda data: replace_lines(data / "events" / "events.jsonl", range(11, 61), "{\n"), None),
+    # A CSV that cannot be read past its fourth row: the rows after it are unknown, but rows
+    # before it were read, so references to the unknown rows are reported (the file is not unread).
+    "a CSV that stops": (lambda data: replace_lines(data / "positions" / "positions.csv", range(4, 5), 'x"y,z\n'), None),
+    # All the rows some process reads of a file are bad, but the file as a whole gave records.
+    "a bad run of rows": (lambda data: replace_lines(data / "positions" / "positions.csv", range(2, 11), "a,b,c,d,e,f,g,h,i,j\n"), None),
+    # Lines that look blank but are not, and lines that are not UTF-8.
+    "a blank-looking file": (lambda data: (data / "speeches" / "zz.jsonl").write_text("\n" * 4 + "\u3000\n" * 3, encoding="utf-8"), 1),
+    "a file of undecodable lines": (lambda data: (data / "speeches" / "zz.jsonl").write_bytes(b"\xff\n" * 6), 7),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+@pytest.mark.parametrize("limit", [1000, 10])
+def test_each_kind_of_problem_is_reported_once_in_reading_order(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breakage: str, limit: int) -> None:
+    data = tmp_path / "data"
+    subprocess.run(["cp", "-r", str(generated), str(data)], check=True)
+    break_one, expected_count = BREAKAGES[breakage]
+    break_one(data)
+    monkeypatch.setattr(compiling, "MAX_PROBLEMS_BEFORE_STOP", limit)
+    reports = {processes: build_with(processes, data, tmp_path / f"{processes}.db", monkeypatch) for processes in (0, 2, 3)}
+    assert reports[0], "the breakage went unnoticed"
+    assert reports[2] == reports[0] and reports[3] == reports[0]
+    if expected_count is not None and expected_count < limit:
+        assert len(reports[0]) == expected_count
+    # Reading stops at the limit (the checks across records, after reading, are then skipped).
+    stopped = [problem for problem in reports[0] if problem.endswith(f": stopped after {limit} problems; fix these first")]
+    assert bool(stopped) == (breakage == "bad lines across chunks" and limit == 10)
+    if stopped:
+        assert len(reports[0]) == limit + 1 and reports[0][-1] == stopped[0]

@@ -191,6 +191,7 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
     """Build the database if it is missing or out of date, then serve it with Datasette."""
     from .compiling import is_stale
+    from .publishing import CannotListen
     from .publishing import serve as run_datasette
 
     database = database or db_path()
@@ -205,8 +206,8 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int, pr
     click.echo(f"Serving {database} at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         sys.exit(run_datasette(database, host, port, processes=processes))
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command()

@@ -18,6 +18,7 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
+from contextlib import closing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from .models import (
 )
 from .problems import InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import EVERYTHING, Share, chunk_of, input_files, read_records, record_files
+from .reading import EVERYTHING, ChunkStart, Share, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
@@ -282,11 +283,9 @@ def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
 
 
 def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | None) -> BuildResult:
-    # The worker starts before the database is opened, so that it holds no copy of the connection.
     workers = _worker_count(data_dir)
-    messages = _Workers(data_dir, workers) if workers else _validate(data_dir)
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
+    # The workers start before the database is opened, so that they hold no copy of the connection.
+    with closing(_Workers(data_dir, workers) if workers else _validate(data_dir)) as messages, closing(sqlite3.connect(path, isolation_level=None)) as connection:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF"):
             connection.execute(f"PRAGMA {pragma}")
         connection.execute("BEGIN")
@@ -322,14 +321,12 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         connection.execute("COMMIT")
         _check_integrity(connection)
         return BuildResult(path, counts, digest)
-    finally:
-        messages.close()
-        connection.close()
 
 
 # Reading and validating yields messages: ("chunk", its number, rows by table, records read,
 # problems) for each chunk of the input (see reading.Share) in order, and last ("done", source
-# texts, boilerplate passages by source, the (table, id) of records found invalid).
+# texts, boilerplate passages by source, the (table, id) of records found invalid, the files
+# with no record read and their tables, the files with records read).
 Message = tuple
 
 
@@ -339,8 +336,15 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
     validator = RecordValidator(data_dir, problems)
     row_makers = {model.table: _row_maker(model) for model in RECORD_MODELS}
     boilerplate: dict[str, list[str]] = {}
+    files_with_records: set[str] = set()
     chunk, rows, seen, reported = share.index, defaultdict(list), 0, 0  # the first chunk of the share
-    for raw in read_records(data_dir, problems, share):
+    for raw in read_share(data_dir, problems, share, files_with_records):
+        if type(raw) is ChunkStart:
+            if raw.chunk != chunk:
+                if rows or seen or len(problems) > reported:
+                    yield "chunk", chunk, dict(rows), seen, problems[reported:]
+                chunk, rows, seen, reported = raw.chunk, defaultdict(list), 0, len(problems)
+            continue
         if raw.unit < 0:  # a source another process reports: read here for its text only
             before = len(problems)
             for record, _location in validator.validate(raw):
@@ -348,10 +352,6 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
                     boilerplate[record.id] = record.boilerplate
             del problems[before:]
             continue
-        if chunk_of(raw.unit) != chunk:
-            if rows or seen or len(problems) > reported:
-                yield "chunk", chunk, dict(rows), seen, problems[reported:]
-            chunk, rows, seen, reported = chunk_of(raw.unit), defaultdict(list), 0, len(problems)
         for record, _location in validator.validate(raw):
             rows[record.table].append(row_makers[record.table](record))
             if isinstance(record, Source) and record.boilerplate:
@@ -361,7 +361,7 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
             break
     if rows or seen or len(problems) > reported:
         yield "chunk", chunk, dict(rows), seen, problems[reported:]
-    yield "done", validator.source_texts, boilerplate, validator.rejected
+    yield "done", validator.source_texts, boilerplate, validator.rejected, validator.unread_files, files_with_records
 
 
 def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
@@ -393,13 +393,17 @@ class _Workers:
         context = multiprocessing.get_context("fork")
         self.receivers: list[multiprocessing.connection.Connection] = []
         self.processes: list[multiprocessing.Process] = []
-        for index in range(count):
-            receiver, sender = context.Pipe(duplex=False)
-            self.receivers.append(receiver)
-            process = context.Process(target=_send_messages, args=(data_dir, Share(index, count), sender, self.receivers), daemon=True, name=f"wic-events-validate-{index}")
-            process.start()
-            sender.close()
-            self.processes.append(process)
+        try:
+            for index in range(count):
+                receiver, sender = context.Pipe(duplex=False)
+                self.receivers.append(receiver)
+                process = context.Process(target=_send_messages, args=(data_dir, Share(index, count), sender, self.receivers), daemon=True, name=f"wic-events-validate-{index}")
+                process.start()
+                sender.close()
+                self.processes.append(process)
+        except BaseException:
+            self.close()  # the processes already started
+            raise
 
     def __iter__(self) -> Iterator[Message]:
         count = len(self.processes)
@@ -419,8 +423,13 @@ class _Workers:
                 else:  # it would wait here for ever
                     raise RuntimeError(f"validating process {owner} sent chunk {message[1]} after chunk {chunk}")
             chunk += 1
-        _, texts, boilerplate, _ = finished[0]  # every process read all the sources
-        yield "done", texts, boilerplate, set().union(*(message[3] for message in finished.values()))
+        _, texts, boilerplate, *_ = finished[0]  # every process read all the sources
+        rejected, unread_files, files_with_records = set(), {}, set()
+        for _, _, _, its_rejected, its_unread_files, its_files_with_records in finished.values():
+            rejected |= its_rejected
+            unread_files |= its_unread_files
+            files_with_records |= its_files_with_records
+        yield "done", texts, boilerplate, rejected, unread_files, files_with_records
 
     def _receive(self, index: int) -> Message:
         try:
@@ -496,10 +505,14 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
             if progress:
                 progress(seen)
             if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:
+                # The first so many, in reading order, whatever the number of validating processes.
+                del problems[MAX_PROBLEMS_BEFORE_STOP:]
                 problems.append(Problem(problems[-1].location, f"stopped after {MAX_PROBLEMS_BEFORE_STOP} problems; fix these first"))
                 break
         else:
-            texts, boilerplate, rejected = payload
+            texts, boilerplate, rejected, unread_files, files_with_records = payload
+            # A file is unread only if no validating process read a record of it.
+            rejected |= {(table, "*") for file, table in unread_files.items() if file not in files_with_records}
             note_rejected_ids(connection, rejected)
             _insert_sentences(connection, texts, boilerplate)
     return duplicates

@@ -494,6 +494,10 @@ def datasette_cli() -> None:
     cli()
 
 
+class CannotListen(Exception):
+    """The address to serve on is taken, or not this machine's."""
+
+
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None, processes: int | None = None) -> int:
     """Run Datasette in ``processes`` processes (default: two a core) on one port, until interrupted.
 
@@ -502,19 +506,25 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file
     (JSON) a second from four processes on two cores as from two.
 
     Returns 0 when interrupted, or the exit status of a server process that stopped by itself
-    (the others are then stopped too). Raises OSError when the address cannot be listened on.
+    (the others are then stopped too). Raises CannotListen when the address cannot be listened on.
     """
     processes = processes or 2 * (os.cpu_count() or 1)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with tempfile.TemporaryDirectory(prefix="wic-events-") as scratch, socket.create_server((host, port), family=family, backlog=1024) as listener:
-        command = serve_command(database, Path(scratch), host, port, config_file)
-        # One secret for all, so that what one process signs (a CSRF token, say) the others accept.
-        environment = {**os.environ, LISTENING_SOCKET_VARIABLE: str(listener.fileno()), "DATASETTE_SECRET": secrets.token_hex(32)}
-        servers = [subprocess.Popen(command, pass_fds=[listener.fileno()], env=environment) for _ in range(processes)]
-        # Stopped with kill (SIGTERM) rather than Ctrl+C, this process would otherwise end at
-        # once and leave the servers running; SystemExit runs the 'finally' that stops them.
-        signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as error:
+        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    servers: list[subprocess.Popen] = []
+    # Stopped with kill (SIGTERM) rather than Ctrl+C, this process would otherwise end at once
+    # and leave the servers running; SystemExit runs the 'finally' below, which stops them.
+    previous_handler = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
+    with listener, tempfile.TemporaryDirectory(prefix="wic-events-") as scratch:
         try:
+            command = serve_command(database, Path(scratch), host, port, config_file)
+            # One secret for all, so that what one process signs (a CSRF token, say) the others accept.
+            environment = {**os.environ, LISTENING_SOCKET_VARIABLE: str(listener.fileno()), "DATASETTE_SECRET": secrets.token_hex(32)}
+            for _ in range(processes):
+                servers.append(subprocess.Popen(command, pass_fds=[listener.fileno()], env=environment))
             while all(server.poll() is None for server in servers):
                 time.sleep(0.2)
             return next(server.returncode for server in servers if server.returncode is not None)
@@ -529,3 +539,4 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
+            signal.signal(signal.SIGTERM, previous_handler)

@@ -78,6 +78,13 @@ def chunk_of(unit: int) -> int:
 EVERYTHING = Share()
 
 
+class ChunkStart(NamedTuple):
+    """Comes from read_share before anything (a record or a problem) of the next chunk of a
+    share other than the whole, so that each problem is reported with the chunk it is in."""
+
+    chunk: int
+
+
 def default_data_dir() -> Path:
     """The repository's data/ when running from a checkout, else the copy inside the package."""
     package_dir = Path(__file__).resolve().parent
@@ -98,15 +105,24 @@ def input_files(data_dir: Path) -> list[Path]:
     return sorted(path for path in data_dir.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
-def read_records(data_dir: Path, problems: list[Problem], share: Share = EVERYTHING) -> Iterator[RawRecord]:
-    """Yield every record under ``data_dir`` (of ``share``); append what cannot be read to ``problems``.
+def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
+    """Yield every record under ``data_dir``; append what cannot be read to ``problems`` (see read_share)."""
+    return (item for item in read_share(data_dir, problems, EVERYTHING) if type(item) is RawRecord)
+
+
+def read_share(
+    data_dir: Path, problems: list[Problem], share: Share, files_with_records: set[str] | None = None
+) -> Iterator[RawRecord | ChunkStart]:
+    """Yield every record under ``data_dir`` of ``share``; append what cannot be read to ``problems``.
 
     A file none of whose records could be read ends with a placeholder record (no data, not
     valid) for its table, or for every table (``*``) if it is a bundle: what it holds is unknown,
-    so references into those tables are not reported missing on its account.
+    so references into those tables are not reported missing on its account. With a share
+    other than the whole, "none" means none in the share: the file is unread only if it is not
+    in any share's ``files_with_records``, which gets the file of every record yielded.
 
-    With a share other than the whole, the records of sources another process reports come
-    with unit -1: they are read only for their texts.
+    A ChunkStart comes before each chunk. With a share other than the whole, the records of
+    sources another process reports come with unit -1: they are read only for their texts.
     """
     units = _Units(share)
     for path in record_files(data_dir):
@@ -117,11 +133,12 @@ def read_records(data_dir: Path, problems: list[Problem], share: Share = EVERYTH
         else:
             reports = share.owns(units.next)
             file_units = units
-        first_unit = file_units.next
         # Problems of the whole file are reported by one process only; those of a unit, by its
         # owner, except in sources, all of whose problems are reported by one process.
         file_problems = problems if reports else []
         unit_problems = file_problems if file_units is not units else problems
+        if reports and (start := file_units.enter(file_units.next)):
+            yield start  # before any problem of the whole file
         problems_before, yielded = len(problems), 0
         table = "*"
         if path.suffix == ".json":
@@ -136,6 +153,9 @@ def read_records(data_dir: Path, problems: list[Problem], share: Share = EVERYTH
             records = reader(path, relative, table, file_problems, unit_problems, file_units)
         try:
             for record in records:
+                if type(record) is ChunkStart:
+                    yield record
+                    continue
                 if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
                     problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
                     continue
@@ -143,10 +163,10 @@ def read_records(data_dir: Path, problems: list[Problem], share: Share = EVERYTH
                 yield record
         except OSError as error:  # unreadable (permissions, a file that vanished, an I/O error)
             file_problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
+        if yielded and files_with_records is not None:
+            files_with_records.add(relative)
         if yielded == 0 and len(problems) > problems_before:
-            # In a unit of this process's own, so that its chunks stay in order (see compiling).
-            unit = file_units.stamp if file_units.stamp is not None else first_unit if reports else file_units.last_taken
-            yield RawRecord(table, {}, Location(relative), valid=False, unit=unit)
+            yield RawRecord(table, {}, Location(relative), valid=False)
 
 
 class _Units:
@@ -156,7 +176,7 @@ class _Units:
         self.share = share
         self.stamp = stamp  # a number every unit is given instead of its own
         self.next = 0
-        self.last_taken = 0
+        self.chunk: int | None = None  # of the units read last
 
     def take(self) -> int | None:
         """The next unit's number if the share owns it, else None: it is to be skipped unread."""
@@ -164,8 +184,14 @@ class _Units:
         self.next += 1
         if not self.share.owns(unit):
             return None
-        self.last_taken = unit
         return unit if self.stamp is None else self.stamp
+
+    def enter(self, unit: int) -> ChunkStart | None:
+        """A ChunkStart if ``unit``, one of the share's own, is the first read of its chunk."""
+        if self.stamp is not None or chunk_of(unit) == self.chunk:
+            return None
+        self.chunk = chunk_of(unit)
+        return ChunkStart(self.chunk)
 
 
 def _table_for(relative: Path) -> str:
@@ -370,14 +396,25 @@ def _preview(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
+def _has_text(line: bytes) -> bool:
+    """Whether a line counts as written (see _read_jsonl): valid UTF-8, and not only spaces."""
+    try:
+        return bool(line.decode("utf-8").strip())
+    except UnicodeDecodeError:
+        return False
+
+
+def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord | ChunkStart]:
+    first_unit = units.next
     with path.open("rb") as handle:
         seen_any = False
         for line_number, raw_line in enumerate(handle, start=1):
             unit = units.take()
-            if unit is None:  # another process reads it; whether the file is all blank is still this one's to say
-                seen_any = seen_any or bool(raw_line.strip())
+            if unit is None:  # another process reads it; whether the file is all blank is every process's to know
+                seen_any = seen_any or _has_text(raw_line)
                 continue
+            if start := units.enter(unit):
+                yield start
             location = Location(relative, line_number)
             try:
                 line = raw_line.decode("utf-8")
@@ -399,8 +436,12 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
                 problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
                 continue
             yield RawRecord(table, record, location, unit=unit)
-    if not seen_any:
-        file_problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+    # Said by the owner of the file's last line (of the next unit if it has none), as after every line.
+    last_unit = max(units.next - 1, first_unit)
+    if not seen_any and units.share.owns(last_unit):
+        if start := units.enter(last_unit):
+            yield start
+        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
 
 
 def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
@@ -420,6 +461,8 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                 unit = units.take()
                 if unit is None:
                     continue
+                if start := units.enter(unit):
+                    yield start
                 location = Location(relative, rows.line_num)
                 if not "".join(row).strip():
                     continue
@@ -428,7 +471,9 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                     continue
                 yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location, unit=unit)
         except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
-            if units.take() is not None:
+            if (unit := units.take()) is not None:
+                if start := units.enter(unit):
+                    yield start
                 problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
 
 

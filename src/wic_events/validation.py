@@ -56,6 +56,8 @@ class RecordValidator:
         self.problems = problems
         self.source_texts: dict[str, str | None] = {}
         self.rejected: set[tuple[str, str]] = set()
+        self.unread_files: dict[str, str] = {}
+        """Files none of whose records could be read, each with its table (or ``*`` for a bundle)."""
 
     def validate(self, raw: RawRecord) -> list[tuple[Record, Location]]:
         """The record and the evidence it carries, or nothing when the record is invalid."""
@@ -71,8 +73,8 @@ class RecordValidator:
             else:
                 if _integers_fit(record):
                     return [(record, raw.location)]
-        if not raw.valid and not raw.data:  # a file whose records are unknown (see read_records)
-            self.rejected.add((raw.table, "*"))
+        if not raw.valid and not raw.data:  # a file whose records are unknown (see read_share)
+            self.unread_files[raw.location.file] = raw.table
             return []
         model = MODELS_BY_TABLE[raw.table]
         data = dict(raw.data)
