@@ -47,7 +47,8 @@ class RawRecord(NamedTuple):
     """False when reading already found the record invalid (its problems are reported): it is
     passed on only so that references to it are not reported as missing too."""
     unit: int = 0
-    """The reading unit the record came from (see ``Share``)."""
+    """The reading unit the record came from (see ``Share``); -1 for a record of a source that
+    another process reports, read here only for its text."""
 
 
 CHUNK_UNITS = 2_000
@@ -59,9 +60,10 @@ class Share(NamedTuple):
     The input is cut into units in reading order, each JSON Lines line, CSV row and bundle
     being one, and the units into chunks of CHUNK_UNITS, dealt out in turn: process ``index``
     of ``of`` reads chunks index, index + of, ... It skips the other units unparsed, and
-    reports only the problems in its own (a problem of a whole file belongs to the chunk the
-    file starts in). Sources, read first, are outside the units: every process reads them
-    all, as evidence is checked against their texts.
+    reports only the problems in its own: a problem of a whole file belongs to the chunk the
+    file starts in, or, if it is found at the end ("the file is empty"), to the chunk of the
+    file's last unit. Sources, read first, are outside the units: every process reads them
+    all, as evidence is checked against their texts, and process 0 reports them.
     """
 
     index: int = 0
