@@ -317,6 +317,21 @@ def the_same_quote_cited_twice(data: Path) -> list[Expected]:
 
 
 @case
+def alternate_name_of_a_missing_person(data: Path) -> list[Expected]:
+    line = append(data, "alternate_names.csv", "people,nobody-at-all,无人,zh-Hans\n")
+    return [Expected("alternate_names.csv", ("no people record with id 'nobody-at-all'",), line=line, field="entity_id")]
+
+
+@case
+def evidence_for_a_missing_record(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    bundle["evidence"].append({**bundle["evidence"][0], "record_table": "organizations", "record_id": "no-such-organization", "field": "name"})
+    save_bundle(data, bundle)
+    at = len(bundle["evidence"]) - 1
+    return [Expected(BUNDLE, ("no organizations record with id 'no-such-organization'",), path=f"evidence[{at}]", field="record_id")]
+
+
+@case
 def reference_to_a_missing_id(data: Path) -> list[Expected]:
     at = change_record(data, "speeches", {"speaker_id": "nobody-at-all"}, kind="address")
     return [Expected(BUNDLE, ("no people record with id 'nobody-at-all'",), path=f"speeches[{at}]", field="speaker_id")]

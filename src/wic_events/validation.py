@@ -312,33 +312,39 @@ def note_rejected_ids(connection: sqlite3.Connection, rejected: Iterable[tuple[s
     connection.executemany(f"INSERT OR IGNORE INTO {REJECTED_IDS_TABLE} VALUES (?, ?)", rejected)
 
 
-def _missing(target: str, column: str) -> str:
+def _dangling(table: str, key: str, column: str, target: str, kind_column: str | None = None) -> str:
+    """The key and value of each row of ``table`` whose ``column`` names no ``target`` row, nor
+    one found invalid; with ``kind_column``, only of rows where that column equals :kind.
+
+    Each value is looked up once, not once a row: the distinct values come from the column's
+    index, and only rows with a missing value are read. Checking every participant's person
+    row by row took three times as long."""
+    def of_kind(alias: str) -> str:
+        return f"{alias}.{kind_column} = :kind AND " if kind_column else ""
+
     return (
-        f"NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = {column}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {REJECTED_IDS_TABLE} x "
-        f"WHERE x.record_table IN ('{target}', '*') AND x.id IN ({column}, '*'))"
+        f"SELECT {key}, t.{column} FROM {table} t WHERE {of_kind('t')}t.{column} IN ("
+        f"SELECT d.value FROM (SELECT DISTINCT c.{column} AS value FROM {table} c WHERE {of_kind('c')}c.{column} IS NOT NULL) d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} r WHERE r.id = d.value) "
+        f"AND NOT EXISTS (SELECT 1 FROM {REJECTED_IDS_TABLE} x WHERE x.record_table IN ('{target}', '*') AND x.id IN (d.value, '*')))"
     )
 
 
 def check_references(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Every foreign key, every evidence target and every alternate name points to an existing row."""
     for model in RECORD_MODELS:
-        key = _key_sql(model)
         for column, target in reference_fields(model).items():
-            query = f"SELECT {key}, t.{column} FROM {model.table} t WHERE t.{column} IS NOT NULL AND {_missing(target, f't.{column}')}"
-            for row_key, value in connection.execute(query):
+            for row_key, value in connection.execute(_dangling(model.table, _key_sql(model), column, target)):
                 yield model.table, row_key, column, f"no {target} record with id '{value}'"
-    for target in (model for model in RECORD_MODELS if "id" in model.primary_key):
-        query = f"SELECT e.id, e.record_id FROM evidence e WHERE e.record_table = ? AND {_missing(target.table, 'e.record_id')}"
-        for row_key, value in connection.execute(query, (target.table,)):
-            yield "evidence", row_key, "record_id", f"no {target.table} record with id '{value}'"
-    for table in ("people", "organizations", "places"):
-        query = (
-            f"SELECT {_key_sql(MODELS_BY_TABLE['alternate_names'])}, t.entity_id FROM alternate_names t "
-            f"WHERE t.entity_table = ? AND {_missing(table, 't.entity_id')}"
-        )
-        for row_key, value in connection.execute(query, (table,)):
-            yield "alternate_names", row_key, "entity_id", f"no {table} record with id '{value}'"
+    for target in (model.table for model in RECORD_MODELS if "id" in model.primary_key):
+        query = _dangling("evidence", "t.id", "record_id", target, kind_column="record_table")
+        for row_key, value in connection.execute(query, {"kind": target}):
+            yield "evidence", row_key, "record_id", f"no {target} record with id '{value}'"
+    alternate_names_key = _key_sql(MODELS_BY_TABLE["alternate_names"])
+    for target in ("people", "organizations", "places"):
+        query = _dangling("alternate_names", alternate_names_key, "entity_id", target, kind_column="entity_table")
+        for row_key, value in connection.execute(query, {"kind": target}):
+            yield "alternate_names", row_key, "entity_id", f"no {target} record with id '{value}'"
 
 
 def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
