@@ -18,6 +18,7 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -245,8 +246,6 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
     temporary.unlink(missing_ok=True)
     try:
         result = _build_into(data_dir, temporary, progress)
-        with temporary.open("rb+") as handle:
-            os.fsync(handle.fileno())
         os.replace(temporary, output)
         result.output = output
         return result
@@ -284,9 +283,17 @@ def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
 
 
 def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | None) -> BuildResult:
+    """Write the database to ``path``, on disk (fsync) and checked when this returns."""
     workers = _worker_count(data_dir)
+    # Reading every input byte again for the digest takes seconds at a million events; a thread
+    # does it meanwhile (hashing and reading let other threads run). So does the fsync at the end.
     # The workers start before the database is opened, so that they hold no copy of the connection.
-    with closing(_Workers(data_dir, workers) if workers else _validate(data_dir)) as messages, closing(sqlite3.connect(path, isolation_level=None)) as connection:
+    with (
+        ThreadPoolExecutor(max_workers=1) as background,
+        closing(_Workers(data_dir, workers) if workers else _validate(data_dir)) as messages,
+        closing(sqlite3.connect(path, isolation_level=None)) as connection,
+    ):
+        digest_of_input = background.submit(input_digest, data_dir)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF"):
             connection.execute(f"PRAGMA {pragma}")
         connection.execute("BEGIN")
@@ -317,10 +324,12 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         for statement in view_sql():
             connection.execute(statement)
         counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
-        digest = input_digest(data_dir)
+        digest = digest_of_input.result()
         _write_build_info(connection, counts, digest)
         connection.execute("COMMIT")
+        on_disk = background.submit(_fsync, path)
         _check_integrity(connection)
+        on_disk.result()
         return BuildResult(path, counts, digest)
 
 
@@ -558,6 +567,11 @@ def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], di
     )
     names = list(BuildInfo.model_fields)
     connection.execute(f"INSERT INTO build_info ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row_values(info, names))
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def _check_integrity(connection: sqlite3.Connection) -> None:
