@@ -467,7 +467,7 @@ def _send_messages(data_dir: Path, share: Share, sender: multiprocessing.connect
     # Ctrl+C reaches every process; the build handles it, and the workers stop as the pipes break.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The inserting process is the one the build waits for at the end; when cores are short it
-    # goes first, and the validators take the time it leaves (a tenth off the build on 2 cores).
+    # goes first, and the validators take the time it leaves (7% off the build on 2 cores).
     os.nice(VALIDATOR_NICENESS)
     try:
         for message in _validate(data_dir, share):
