@@ -1,9 +1,15 @@
 """The command line, called the way a user calls it."""
 
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
 
 from click.testing import CliRunner
 
+from wic_events import cli as cli_module
 from wic_events.cli import cli
 
 from conftest import DATA_DIR
@@ -25,6 +31,44 @@ def test_build_writes_the_database_and_says_so(tmp_path):
     assert result.exit_code == 0, result.output
     assert output.is_file()
     assert "rows in 15 tables" in result.output
+    assert "Building" not in result.output  # no progress display when the output is not a terminal
+
+
+def test_build_in_a_terminal_shows_its_progress_on_stderr_only(tmp_path):
+    terminal, terminal_end = pty.openpty()
+    command = [sys.executable, "-c", "from wic_events.cli import cli; cli()", "build", "--data", str(DATA_DIR), "--output", str(tmp_path / "out.db")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal_end) as process:
+        os.close(terminal_end)
+        shown = b""
+        while True:
+            try:
+                block = os.read(terminal, 4096)
+            except OSError:  # the build has ended and closed its end of the terminal
+                break
+            if not block:
+                break
+            shown += block
+        summary = process.stdout.read().decode()
+    os.close(terminal)
+    assert process.returncode == 0, shown
+    assert b"Building" in shown and b"records" in shown
+    assert summary.startswith("Built ") and "Building" not in summary
+
+
+def test_the_progress_display_runs_no_thread_of_its_own_while_the_build_forks(tmp_path):
+    # A thread holding a lock when the build forks its validating processes would leave that
+    # lock held for ever in them.
+    threads_during_build = []
+
+    def build(data_dir, output, progress):
+        for seen in (2_000, 4_000):
+            progress(seen)
+            threads_during_build.append(threading.active_count())
+        return "built"
+
+    before = threading.active_count()
+    assert cli_module._build_with_progress(build, DATA_DIR, tmp_path / "out.db") == "built"
+    assert threads_during_build == [before, before]
 
 
 def test_validate_writes_nothing(tmp_path, data_copy):

@@ -82,9 +82,12 @@ def _build_with_progress(build, data_dir: Path, output: Path):
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
     # On stderr, the terminal run_build checked: stdout may be a file, which must get only the summary.
-    with Progress(*columns, console=Console(stderr=True), transient=True) as display:
+    # Redrawn by the build's own calls, not by a thread of rich's: the build forks validating
+    # processes, and a thread holding a lock (rich's, or stderr's) at that moment would leave
+    # the lock held for ever in the child.
+    with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as display:
         task = display.add_task("Building", total=None)
-        return build(data_dir, output, lambda seen: display.update(task, completed=seen))
+        return build(data_dir, output, lambda seen: display.update(task, completed=seen, refresh=True))
 
 
 @cli.command()
