@@ -8,6 +8,8 @@ Set WIC_EVENTS_SCREENSHOTS=docs to save screenshots of the key pages there.
 from __future__ import annotations
 
 import os
+import re
+import select
 import signal
 import socket
 import subprocess
@@ -158,6 +160,20 @@ def test_serve_says_when_the_port_is_taken(server: Server):
     assert done.returncode == 1
     assert f"Error: cannot listen on 127.0.0.1:{server.port}: Address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_says_where_it_serves_once_it_listens(server: Server, built_db: Path):
+    assert f"Serving {server.database} at http://127.0.0.1:{server.port}/ (Ctrl+C to stop)" in server.log.read_text()
+    command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(built_db), "--data", str(DATA_DIR), "--port", "0", "--processes", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        assert select.select([process.stdout], [], [], 60)[0], "serve printed nothing within 60 s"
+        announced = re.fullmatch(r"Serving .* at (http://127\.0\.0\.1:(\d+)/) \(Ctrl\+C to stop\)\n", process.stdout.readline())
+        assert announced and int(announced[2]) != 0
+        assert fetch(announced[1] + "-/versions.json")[0] == 200  # the port the system chose
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
 
 
 def test_served_site_refuses_writes(server: Server):

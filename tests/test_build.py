@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from conftest import DATA_DIR
 from wic_events.compiling import build
 from wic_events.models import RECORD_MODELS, reference_fields
 
@@ -147,6 +148,41 @@ def test_a_failed_build_leaves_the_previous_file_untouched(data_copy, tmp_path):
         build(data_copy, output)
     assert output.read_bytes() == before
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith("out.db")] == ["out.db"]
+
+
+def test_a_full_disk_stops_the_build_with_a_message_and_the_previous_file_untouched(tmp_path, monkeypatch):
+    from wic_events import compiling
+    from wic_events.problems import CannotWrite
+
+    output = tmp_path / "out.db"
+    build(DATA_DIR, output)
+    before = output.read_bytes()
+    connect = sqlite3.connect
+
+    def connect_to_a_small_disk(*arguments, **options):
+        connection = connect(*arguments, **options)
+        connection.execute("PRAGMA max_page_count = 20")  # SQLite then reports SQLITE_FULL, as on a full disk
+        return connection
+
+    monkeypatch.setattr(compiling.sqlite3, "connect", connect_to_a_small_disk)
+    with pytest.raises(CannotWrite, match=f"cannot write {output}: database or disk is full"):
+        build(DATA_DIR, output)
+    assert output.read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["out.db"]
+
+
+def test_a_folder_that_cannot_be_written_to_stops_the_build_before_it_reads(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from wic_events.problems import CannotWrite
+
+    def refuse(path, *arguments, **options):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "touch", refuse)  # root, who runs CI, may write anywhere
+    with pytest.raises(CannotWrite, match=f"cannot write {tmp_path / 'out.db'}: Permission denied"):
+        build(DATA_DIR, tmp_path / "out.db")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_database_is_not_writable_through_the_loader(connection):

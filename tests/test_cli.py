@@ -71,6 +71,18 @@ def test_the_progress_display_runs_no_thread_of_its_own_while_the_build_forks(tm
     assert threads_during_build == [before, before]
 
 
+def test_build_says_why_it_cannot_write_the_output_and_exits_1(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    result = run("build", "--data", DATA_DIR, "--output", tmp_path / "a-file" / "out.db")
+    assert result.exit_code == 1
+    assert f"Build failed: cannot write {tmp_path / 'a-file' / 'out.db'}: {tmp_path / 'a-file'} is a file, not a folder" in result.output
+    monkeypatch.setenv("WIC_EVENTS_DB", str(tmp_path))
+    result = run("build", "--data", DATA_DIR)
+    assert result.exit_code == 1
+    assert f"Build failed: {tmp_path} is a folder; give the path of a file for the database" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_validate_writes_nothing(tmp_path, data_copy):
     result = run("validate", "--data", data_copy)
     assert result.exit_code == 0, result.output
@@ -114,3 +126,40 @@ def test_show_and_info_fail_cleanly(built_db, tmp_path):
     assert result.exit_code == 1 and "no record with id 'no-such-record'" in result.output
     result = run("info", "--db", tmp_path / "missing.db")
     assert result.exit_code == 1 and "wic-events build" in result.output
+
+
+def test_serve_refuses_a_port_outside_0_to_65535():
+    result = run("serve", "--port", "70000")
+    assert result.exit_code == 2
+    assert "70000 is not in the range 0<=x<=65535" in result.output
+
+
+def test_serve_says_which_input_file_it_cannot_read(tmp_path, monkeypatch):
+    from wic_events import compiling
+    from wic_events.problems import InvalidData, Location, Problem
+
+    def unreadable(data_dir):
+        raise InvalidData([Problem(Location("people.csv"), "cannot read the file: Permission denied")])
+
+    monkeypatch.setattr(compiling, "input_digest", unreadable)  # root, who runs CI, may read any file
+    (tmp_path / "wic_events.db").write_text("")
+    result = run("serve", "--db", tmp_path / "wic_events.db", "--data", DATA_DIR)
+    assert result.exit_code == 1
+    assert "people.csv: cannot read the file: Permission denied" in result.output
+    assert not isinstance(result.exception, InvalidData)
+
+
+def not_a_database(tmp_path):
+    (tmp_path / "notes.db").write_text("not SQLite at all\n" * 100)
+    (tmp_path / "empty.db").write_bytes(b"")  # SQLite, but nothing the build writes
+    return [tmp_path / "notes.db", tmp_path / "empty.db"]
+
+
+def test_every_command_reading_the_database_says_when_a_file_is_not_one(tmp_path):
+    for database in not_a_database(tmp_path):
+        for command in (["info"], ["show", "xi-jinping"], ["coverage"], ["export", "--format", "csv", "--output", tmp_path / "out"], ["serve", "--data", tmp_path / "no-data"]):
+            result = run(*command, "--db", database)
+            assert result.exit_code == 1, (command, result.output)
+            assert f"Error: {database} is not a wic-events database (" in result.output, (command, result.output)
+            assert isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()

@@ -22,6 +22,17 @@ def test_connect_is_read_only():
             connection.execute("INSERT INTO people (id, name, sort_name) VALUES ('x', 'X', 'X')")
 
 
+def test_connect_says_when_a_file_is_not_a_wic_events_database(tmp_path):
+    from wic_events.loader import NotADatabase
+
+    (tmp_path / "notes.db").write_text("not SQLite at all\n" * 100)
+    with pytest.raises(NotADatabase, match=f"{tmp_path / 'notes.db'} is not a wic-events database \\(file is not a database\\)"):
+        wic_events.connect(tmp_path / "notes.db")
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(NotADatabase, match="no such table: build_info"):
+        wic_events.connect(tmp_path / "other.db")
+
+
 def test_accessors_return_models_filtered_by_columns():
     speeches = wic_events.speeches(event_id="wic-2015-opening-ceremony")
     assert len(speeches) == 11 and all(isinstance(speech, Speech) for speech in speeches)

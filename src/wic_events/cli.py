@@ -11,8 +11,8 @@ import click
 
 from ._version import __version__
 from .exports import FORMATS as EXPORT_FORMATS
-from .loader import connect, db_path
-from .problems import InvalidData, Problem
+from .loader import NotADatabase, connect, db_path
+from .problems import CannotWrite, InvalidData, Problem
 from .reading import default_data_dir
 
 DATA_OPTION = click.option(
@@ -69,6 +69,9 @@ def run_build(data_dir: Path, output: Path, quiet: bool = False) -> int:
     except InvalidData as error:
         _report(error.problems)
         click.echo(f"Build failed; {output} is unchanged.", err=True)
+        return 1
+    except CannotWrite as error:
+        click.echo(f"Build failed: {_printable(str(error))}", err=True)
         return 1
     if not quiet:
         total = sum(result.counts.values())
@@ -165,8 +168,8 @@ def info(database: Path | None) -> None:
 def _open(database: Path | None):
     try:
         return connect(database)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    except (FileNotFoundError, NotADatabase) as error:
+        raise click.ClickException(_printable(str(error))) from None
 
 
 @cli.command()
@@ -189,7 +192,7 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 @DATA_OPTION
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", "-p", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: two a core]")
 def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
     """Build the database if it is missing or out of date, then serve it with Datasette."""
@@ -199,16 +202,25 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int, pr
 
     database = database or db_path()
     data_dir = data_dir or default_data_dir()
-    if data_dir.is_dir() and is_stale(database, data_dir):
+    try:
+        stale = data_dir.is_dir() and is_stale(database, data_dir)
+    except InvalidData as error:  # an input file that cannot be read, found while hashing the inputs
+        _report(error.problems)
+        sys.exit(1)
+    if stale:
         click.echo(f"Building {database} from {data_dir} ...", err=True)
         status = run_build(data_dir, database)
         if status:
             sys.exit(status)
     if not database.is_file():
         raise click.ClickException(f"no database at {database} and no data folder to build it from")
-    click.echo(f"Serving {database} at http://{host}:{port}/ (Ctrl+C to stop)")
+    _open(database).close()  # says so if the file is not a wic-events database, before Datasette is started on it
+
+    def announce(url: str) -> None:
+        click.echo(f"Serving {database} at {url} (Ctrl+C to stop)")
+
     try:
-        sys.exit(run_datasette(database, host, port, processes=processes))
+        sys.exit(run_datasette(database, host, port, processes=processes, announce=announce))
     except CannotListen as error:
         raise click.ClickException(str(error)) from None
 

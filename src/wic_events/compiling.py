@@ -21,7 +21,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from .models import (
     date_fields,
     reference_fields,
 )
-from .problems import InvalidData, Location, Problem
+from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
 from .reading import EVERYTHING, ChunkStart, Share, input_files, read_share, record_files
 from .sentences import sentence_spans
@@ -58,7 +58,6 @@ class BuildResult:
     output: Path
     counts: dict[str, int]
     input_digest: str
-    problems: list[Problem] = field(default_factory=list)
 
 
 # --- SQL derived from the models -------------------------------------------------
@@ -237,18 +236,36 @@ def input_digest(data_dir: Path) -> str:
 def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None = None) -> BuildResult:
     """Validate everything under ``data_dir`` and write the database to ``output``.
 
-    Raises ``InvalidData`` with every problem found; ``output`` is then untouched.
+    Raises ``InvalidData`` with every problem found, or ``CannotWrite`` when ``output``
+    cannot be written; ``output`` is then untouched.
     """
     output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(output)
-    temporary = output.with_name(f"{output.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
+    if output.is_dir():
+        raise CannotWrite(f"{output} is a folder; give the path of a file for the database")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(output)
+        temporary = output.with_name(f"{output.name}.{os.getpid()}.tmp")
+        temporary.unlink(missing_ok=True)
+        temporary.touch()  # so that a folder we may not write to is reported here, and not by SQLite as "unable to open"
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(folder for folder in output.parents if folder.exists())
+        raise CannotWrite(f"cannot write {output}: {blocking} is a file, not a folder") from None
+    except OSError as error:
+        raise CannotWrite(f"cannot write {output}: {error.strerror or error}") from None
     try:
         result = _build_into(data_dir, temporary, progress)
-        os.replace(temporary, output)
+        try:
+            os.replace(temporary, output)
+        except OSError as error:  # the output became a folder meanwhile, say
+            raise CannotWrite(f"cannot write {output}: {error.strerror or error}") from None
         result.output = output
         return result
+    except sqlite3.OperationalError as error:
+        # A full disk or a failing one, met while writing; any other SQLite error is a bug, and is not hidden.
+        if getattr(error, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+            raise CannotWrite(f"cannot write {output}: {error}") from None
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -50,7 +50,16 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
         raise FileNotFoundError(f"no wic-events database at {path}; build it with 'wic-events build'")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     connection.row_factory = Row
+    try:
+        connection.execute("SELECT package_version FROM build_info").fetchone()
+    except sqlite3.DatabaseError as error:  # not SQLite at all, or no table the build writes
+        connection.close()
+        raise NotADatabase(f"{path} is not a wic-events database ({error})") from None
     return connection
+
+
+class NotADatabase(ValueError):
+    """The file is not a database that 'wic-events build' wrote."""
 
 
 class Row(sqlite3.Row):

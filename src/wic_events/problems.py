@@ -49,3 +49,10 @@ class InvalidData(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the data")
+
+
+class CannotWrite(Exception):
+    """Raised when an output (the database, an export) cannot be written where it was asked for.
+
+    The message names the path and the reason; whatever was there before is left as it was.
+    """

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -498,8 +499,18 @@ class CannotListen(Exception):
     """The address to serve on is taken, or not this machine's."""
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file: Path | None = None, processes: int | None = None) -> int:
+def serve(
+    database: Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    config_file: Path | None = None,
+    processes: int | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> int:
     """Run Datasette in ``processes`` processes (default: two a core) on one port, until interrupted.
+
+    ``announce`` gets the site's URL once the port is listened on (with port 0, the one the
+    system chose); a request made from then on is queued until a server process takes it.
 
     Two a core, not one: a process leaves its core idle while it hands each query to a thread
     of its own and back, and at 1M events, 8 clients got about three times as many table pages
@@ -512,8 +523,8 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         listener = socket.create_server((host, port), family=family, backlog=1024)
-    except OSError as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
+        raise CannotListen(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
     servers: list[subprocess.Popen] = []
     # Stopped with kill (SIGTERM) rather than Ctrl+C, this process would otherwise end at once
     # and leave the servers running; SystemExit runs the 'finally' below, which stops them.
@@ -525,6 +536,9 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, config_file
             environment = {**os.environ, LISTENING_SOCKET_VARIABLE: str(listener.fileno()), "DATASETTE_SECRET": secrets.token_hex(32)}
             for _ in range(processes):
                 servers.append(subprocess.Popen(command, pass_fds=[listener.fileno()], env=environment))
+            if announce:
+                address, bound_port = listener.getsockname()[:2]
+                announce(f"http://{f'[{address}]' if family == socket.AF_INET6 else address}:{bound_port}/")
             while all(server.poll() is None for server in servers):
                 time.sleep(0.2)
             return next(server.returncode for server in servers if server.returncode is not None)
