@@ -339,6 +339,24 @@ def test_a_missing_pyarrow_is_named_with_its_extra(built_db, tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_export_that_cannot_finish_leaves_the_folder_as_it_was(built_db, tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "organizations.csv").write_text("an earlier export\n")
+    (output / "people.csv").mkdir()  # in the way of a file the export writes
+    result = CliRunner().invoke(cli, ["export", "--format", "csv", "--output", str(output), "--db", str(built_db)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {output / 'people.csv'}: a folder of that name is in the way\n"
+    assert sorted(path.name for path in output.iterdir()) == ["organizations.csv", "people.csv"]  # no scratch folder left
+    assert (output / "organizations.csv").read_text() == "an earlier export\n"
+
+
+def test_an_export_under_a_file_says_which_file_is_in_the_way(built_db, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(exports.CannotWrite, match=f"cannot write {tmp_path / 'a-file' / 'out'}: {tmp_path / 'a-file'} is a file, not a folder"):
+        exports.export(built_db, "jsonl", tmp_path / "a-file" / "out")
+
+
 # --- loader conveniences ----------------------------------------------------------------------
 
 

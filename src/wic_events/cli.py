@@ -183,8 +183,8 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
     with _open(database) as connection:
         try:
             written = run_export(connection, export_format, output)
-        except ImportError as error:
-            raise click.ClickException(str(error)) from None
+        except (ImportError, CannotWrite) as error:
+            raise click.ClickException(_printable(str(error))) from None
     click.echo(f"Wrote {len(written)} file(s) to {output}.")
 
 

@@ -248,17 +248,14 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
         temporary = output.with_name(f"{output.name}.{os.getpid()}.tmp")
         temporary.unlink(missing_ok=True)
         temporary.touch()  # so that a folder we may not write to is reported here, and not by SQLite as "unable to open"
-    except (FileExistsError, NotADirectoryError):
-        blocking = next(folder for folder in output.parents if folder.exists())
-        raise CannotWrite(f"cannot write {output}: {blocking} is a file, not a folder") from None
     except OSError as error:
-        raise CannotWrite(f"cannot write {output}: {error.strerror or error}") from None
+        raise CannotWrite.because(output, error) from None
     try:
         result = _build_into(data_dir, temporary, progress)
         try:
             os.replace(temporary, output)
         except OSError as error:  # the output became a folder meanwhile, say
-            raise CannotWrite(f"cannot write {output}: {error.strerror or error}") from None
+            raise CannotWrite.because(output, error) from None
         result.output = output
         return result
     except sqlite3.OperationalError as error:

@@ -24,7 +24,9 @@ import functools
 import inspect
 import itertools
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ from .models import (
     latest_day,
     reference_fields,
 )
+from .problems import CannotWrite
 
 EXPORT_MODELS: tuple[type[Record], ...] = (*RECORD_MODELS, *DERIVED_MODELS)
 LICENSE = {
@@ -67,7 +70,9 @@ def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str
     """Write the database in ``format`` into ``output_dir`` (created if missing); returns the files written.
 
     ``connection_or_db`` is an open connection, a database path, or None for the
-    package's database.
+    package's database. The files are written into a scratch folder inside ``output_dir``
+    and moved in when all are whole, so that a failed export leaves the folder as it was;
+    ``CannotWrite`` says what stood in the way.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -77,11 +82,24 @@ def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str
     if format not in EXPORTERS:
         raise ValueError(f"no export format {format!r}; choose one of: {', '.join(EXPORTERS)}")
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(connection_or_db, sqlite3.Connection):
-        return EXPORTERS[format](connection_or_db, output_dir)
+        return _export_into(connection_or_db, format, output_dir)
     with closing(connect(connection_or_db)) as connection:
-        return EXPORTERS[format](connection, output_dir)
+        return _export_into(connection, format, output_dir)
+
+
+def _export_into(connection: sqlite3.Connection, format: str, output_dir: Path) -> list[Path]:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output_dir, prefix=".wic-events-export-") as scratch:
+            targets = {path: output_dir / path.name for path in EXPORTERS[format](connection, Path(scratch))}
+            if in_the_way := [target for target in targets.values() if target.is_dir()]:
+                raise CannotWrite(f"cannot write {in_the_way[0]}: a folder of that name is in the way")
+            for path, target in targets.items():
+                os.replace(path, target)
+    except OSError as error:
+        raise CannotWrite.because(output_dir, error) from None
+    return list(targets.values())
 
 
 # --- columns of the flat formats, derived from the models ------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 
@@ -56,3 +57,12 @@ class CannotWrite(Exception):
 
     The message names the path and the reason; whatever was there before is left as it was.
     """
+
+    @classmethod
+    def because(cls, path: Path, error: OSError) -> CannotWrite:
+        """The error for ``path``, naming the file that stands where a folder should be, if one does."""
+        if isinstance(error, (FileExistsError, NotADirectoryError)):
+            blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), None)
+            if blocking is not None:
+                return cls(f"cannot write {path}: {blocking} is a file, not a folder")
+        return cls(f"cannot write {path}: {error.strerror or error}")
