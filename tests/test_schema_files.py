@@ -34,6 +34,26 @@ def test_schema_check_command_fails_on_drift(tmp_path):
     assert "people.schema.json" in result.output
 
 
+def test_schema_check_counts_a_file_it_cannot_read_as_text_as_out_of_date(tmp_path):
+    runner = CliRunner()
+    options = ["--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")]
+    assert runner.invoke(cli, ["schema", *options]).exit_code == 0
+    (tmp_path / "schema" / "people.schema.json").write_bytes(b"\xff\xfe not UTF-8")
+    (tmp_path / "datasette.yaml").unlink()
+    result = runner.invoke(cli, ["schema", "--check", *options])
+    assert result.exit_code == 1
+    assert result.output == f"Out of date (run 'wic-events schema'): people.schema.json, {tmp_path / 'datasette.yaml'}\n"
+
+
+def test_schema_writes_nothing_when_the_configuration_cannot_be_written(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    config = tmp_path / "a-file" / "datasette.yaml"
+    result = CliRunner().invoke(cli, ["schema", "--output", str(tmp_path / "schema"), "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {config}: {tmp_path / 'a-file'} is a file, not a folder\n"
+    assert not (tmp_path / "schema").exists()
+
+
 def test_every_bundle_names_its_schema_and_satisfies_it():
     bundles = sorted(DATA_DIR.rglob("*.json"))
     assert bundles

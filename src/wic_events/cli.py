@@ -131,19 +131,26 @@ def validate(data_dir: Path | None, output_format: str) -> None:
 def schema(output: Path, config_file: Path, check: bool) -> None:
     """Write the JSON Schema files and datasette.yaml, derived from the models."""
     from .publishing import render_config
-    from .schemas import stale_schema_files, write_schema_files
+    from .schemas import holds, stale_schema_files, write_schema_files
 
     if check:
         stale = stale_schema_files(output)
-        if not config_file.is_file() or config_file.read_text(encoding="utf-8") != render_config():
+        if not holds(config_file, render_config()):
             stale.append(str(config_file))
         if stale:
             click.echo(f"Out of date (run 'wic-events schema'): {', '.join(stale)}", err=True)
             sys.exit(1)
         click.echo("Schema files and Datasette configuration match the models.")
         return
-    written = write_schema_files(output)
-    config_file.write_text(render_config(), encoding="utf-8")
+    try:
+        config_file.parent.mkdir(parents=True, exist_ok=True)  # first, so that no file is written if it fails
+    except OSError as error:
+        raise click.ClickException(_printable(str(CannotWrite.because(config_file, error)))) from None
+    try:
+        written = write_schema_files(output)
+        config_file.write_text(render_config(), encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(_printable(str(CannotWrite.because(Path(error.filename or output), error)))) from None
     click.echo(f"Wrote {len(written)} schema files to {output} and {config_file}.")
 
 

@@ -95,6 +95,14 @@ def stale_schema_files(directory: Path) -> list[str]:
     stale = []
     for name, document in schema_documents().items():
         path = directory / name
-        if not path.exists() or path.read_text(encoding="utf-8") != render(document):
+        if not holds(path, render(document)):
             stale.append(name)
     return stale
+
+
+def holds(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` holds exactly ``text`` (as UTF-8); False if it cannot be read."""
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:  # missing, a folder, unreadable: not what the models generate either
+        return False
