@@ -252,6 +252,7 @@ def _event_date(field: str, value: str, *message: str) -> Callable[[Path], list[
 
 CASES["month_that_does_not_exist"] = _event_date("start_date", "2015-13-01", "month 13 does not exist")
 CASES["day_that_does_not_exist"] = _event_date("start_date", "2015-02-30", "day 30 does not exist in 2015-02")
+CASES["year_zero"] = _event_date("start_date", "0000-12", "year 0000 does not exist")
 CASES["end_before_start"] = _event_date("end_date", "2015-12-01", "end_date 2015-12-01 is before start_date 2015-12-16")
 
 

@@ -74,6 +74,8 @@ def _check_partial_date(value: str) -> str:
         except ValueError:
             pass
     parts = [int(part) for part in value.split("-")]
+    if parts[0] == 0:  # ISO 8601 allows it only by agreement; Python's dates and SQLite's date functions do not
+        raise ValueError("year 0000 does not exist (1 BC is followed by AD 1)")
     if len(parts) >= 2 and not 1 <= parts[1] <= 12:
         raise ValueError(f"month {parts[1]:02d} does not exist")
     if len(parts) == 3:
