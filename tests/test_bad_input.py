@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -581,6 +582,23 @@ def source_record_outside_sources_folder(data: Path) -> list[Expected]:
 
 
 @case
+def no_record_files(data: Path) -> list[Expected]:
+    """A wrong --data folder must not replace the database with an empty one."""
+    shutil.rmtree(data)
+    data.mkdir()
+    (data / "notes.txt").write_text("not a record file")
+    return [Expected(".", ("no records found in the data folder",))]
+
+
+@case
+def record_files_without_records(data: Path) -> list[Expected]:
+    shutil.rmtree(data)
+    data.mkdir()
+    (data / "people.csv").write_text("id,name,sort_name,wikidata_id\n", encoding="utf-8")
+    return [Expected(".", ("no records found in the data folder",))]
+
+
+@case
 def several_mistakes_in_several_files(data: Path) -> list[Expected]:
     """All of a run's problems are reported together, not only the first."""
     expected = [CASES[name](data)[0] for name in ("invalid_slug_in_csv", "unknown_field_in_bundle", "json_line_that_is_an_array")]
@@ -661,6 +679,19 @@ def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypat
 
     monkeypatch.setattr(Path, "open", refuse)
     assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Permission denied",))])
+
+
+def test_unreadable_folder_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As above: the refusal is simulated where folders are listed.
+    real_scandir = os.scandir
+
+    def refuse(path="."):
+        if not isinstance(path, int) and Path(path).name == "events":  # an int: a folder opened by descriptor
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    assert_reported(data_copy, published, [Expected("events/", ("cannot read the folder: Permission denied",))])
 
 
 # --- input that is not a mistake is stored faithfully -------------------------------------

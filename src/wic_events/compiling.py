@@ -40,7 +40,7 @@ from .models import (
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import EVERYTHING, ChunkStart, Share, input_files, read_share, record_files
+from .reading import EVERYTHING, RECORD_SUFFIXES, ChunkStart, Share, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
@@ -317,6 +317,9 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
                 connection.execute(fts_table_sql(model))
         problems: list[Problem] = []
         duplicates = _load(connection, messages, problems, progress)
+        if not problems and not any(connection.execute(f'SELECT EXISTS (SELECT 1 FROM "{model.table}")').fetchone()[0] for model in RECORD_MODELS):
+            # A wrong --data folder would otherwise replace the database with an empty one.
+            problems.append(Problem(Location("."), f"no records found in the data folder; records are kept in {', '.join(RECORD_SUFFIXES)} files (see the README)"))
         findings = duplicates
         # Every record was read unless the load stopped at the problem limit; only then would the
         # cross-record checks report little but the records left unread.

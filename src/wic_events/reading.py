@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -29,7 +30,7 @@ from typing import Any, NamedTuple
 import jsonschema
 
 from .models import MODELS_BY_TABLE, PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
-from .problems import Location, Problem
+from .problems import InvalidData, Location, Problem
 from .schemas import bundle_model
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".csv")
@@ -98,13 +99,32 @@ def default_data_dir() -> Path:
 
 def record_files(data_dir: Path) -> list[Path]:
     """Record files in reading order: data/sources/ first, then the rest by path."""
-    files = [path for path in data_dir.rglob("*") if path.is_file() and path.suffix in RECORD_SUFFIXES]
+    files = [path for path in _files_under(data_dir) if path.suffix in RECORD_SUFFIXES]
     return sorted(files, key=lambda path: (path.relative_to(data_dir).parts[0] != SOURCES_FOLDER, path.as_posix()))
 
 
 def input_files(data_dir: Path) -> list[Path]:
     """Every file under data_dir that the build reads, record files and carried documents alike."""
-    return sorted(path for path in data_dir.rglob("*") if path.is_file() and not path.name.startswith("."))
+    return sorted(path for path in _files_under(data_dir) if not path.name.startswith("."))
+
+
+def _files_under(data_dir: Path) -> Iterator[Path]:
+    """Every file under ``data_dir``, at any depth (links to folders are not followed).
+
+    Raises InvalidData for a folder that cannot be listed: the records in it would
+    otherwise be left out without a word.
+    """
+
+    def refuse(error: OSError) -> None:
+        folder = Path(error.filename or data_dir)
+        where = f"{folder.relative_to(data_dir).as_posix()}/" if folder != data_dir else "."
+        raise InvalidData([Problem(Location(where), f"cannot read the folder: {error.strerror or error}")])
+
+    for folder, _subfolders, names in os.walk(data_dir, onerror=refuse):
+        for name in names:
+            path = Path(folder, name)
+            if path.is_file():
+                yield path
 
 
 def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
