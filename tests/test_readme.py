@@ -27,6 +27,24 @@ def test_python_examples_run(built_db, monkeypatch, capsys, code):
     assert capsys.readouterr().out.strip()
 
 
+def test_the_figures_of_what_the_dataset_holds_are_those_of_the_database(built_db):
+    summary = " ".join(README.partition("Today the dataset holds")[2].partition("\n\n")[0].split())
+    claims = {
+        r"(\d+) speeches": "SELECT count(*) FROM speeches",
+        r"(\d+) enumerated principles and proposals": "SELECT count(*) FROM speech_points",
+        r"(\d+) people": "SELECT count(*) FROM people",
+        r"(\d+) of them in \d+ participations": "SELECT count(DISTINCT person_id) FROM participants",
+        r"(\d+) participations": "SELECT count(*) FROM participants",
+        r"(\d+) reported counts": "SELECT count(*) FROM counts",
+        r"(\d+) evidence quotes": "SELECT count(*) FROM evidence",
+    }
+    with sqlite3.connect(built_db) as connection:
+        for claim, sql in claims.items():
+            said = re.search(claim, summary)
+            assert said, f"the README no longer says {claim!r}"
+            assert int(said[1]) == connection.execute(sql).fetchone()[0], claim
+
+
 def test_there_are_examples():
     assert len(examples("sql")) >= 3 and len(examples("python")) >= 1
 

@@ -135,12 +135,14 @@ class SearchResult:
 def search(query: str, connection: sqlite3.Connection | None = None, limit: int = 20) -> list[SearchResult]:
     """Records whose searchable text holds every word of ``query``, best matches first.
 
-    Words match after Porter stemming ("sovereign" finds "sovereignty"). The search
+    Words match after Porter stemming ("proposal" finds "proposals"). The search
     runs over every ``<table>_fts`` table; ranks from different tables are bm25 scores
     over different texts, so the order across tables is approximate.
 
     >>> [(hit.table, hit.record.id) for hit in search("cyber sovereignty") if hit.table == "speech_points"]
     [('speech_points', 'wic-2015-xi-jinping-keynote-principle-1')]
+    >>> [hit.record.id for hit in search("proposal")] == [hit.record.id for hit in search("proposals")] != []
+    True
     """
     # Each word becomes a quoted FTS5 string, so that hyphens, quotes and operators in
     # user input ("Ki-moon", "AND") are searched for instead of parsed as FTS5 syntax.
@@ -154,7 +156,7 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
         for model in MODELS_BY_TABLE.values():
             if not model.search_fields:
                 continue
-            # The FTS table's name is the convention compiling.fts_sql builds it with.
+            # The FTS table's name is the convention compiling.fts_table_sql builds it with.
             fts = f"{model.table}_fts"
             columns = ", ".join(f't."{name}"' for name in model.model_fields)
             query_sql = (
