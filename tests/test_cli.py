@@ -9,7 +9,9 @@ import threading
 
 from click.testing import CliRunner
 
+import wic_events
 from wic_events import cli as cli_module
+from wic_events.compiling import input_digest
 from wic_events.cli import cli
 
 from conftest import DATA_DIR
@@ -21,8 +23,15 @@ def run(*arguments):
 
 def test_help_lists_every_command():
     result = run("--help")
-    for command in ("build", "validate", "schema", "info", "serve", "coverage", "show"):
-        assert command in result.output
+    assert result.exit_code == 0
+    listed = result.output.partition("Commands:\n")[2].splitlines()
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "serve", "show", "validate"]
+
+
+def test_a_missing_data_folder_is_named(tmp_path):
+    result = run("build", "--data", tmp_path / "missing", "--output", tmp_path / "out.db")
+    assert result.exit_code == 2
+    assert f"Error: no data folder at {tmp_path / 'missing'}" in result.output
 
 
 def test_build_writes_the_database_and_says_so(tmp_path):
@@ -103,8 +112,9 @@ def test_validate_reports_problems_as_json(data_copy):
 def test_info_prints_versions_digest_and_counts(built_db):
     result = run("info", "--db", built_db)
     assert result.exit_code == 0, result.output
-    assert "schema version:  1.0.0" in result.output
-    assert "speeches" in result.output and "11" in result.output
+    lines = result.output.splitlines()
+    assert lines[1:4] == [f"package version: {wic_events.__version__}", "schema version:  1.0.0", f"input digest:    {input_digest(DATA_DIR)}"]
+    assert "  speeches                   11" in lines and "  people                     16" in lines
 
 
 def test_coverage_reports_every_sentence_cited(built_db):
@@ -112,6 +122,33 @@ def test_coverage_reports_every_sentence_cited(built_db):
     assert result.exit_code == 0, result.output
     assert "41 of 41 sentences cited (100%)" in result.output
     assert "skipped   42  Suggest to a Friend:" in result.output
+
+
+def test_coverage_lists_cited_sentences_with_all(built_db):
+    result = run("coverage", "--all", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("  cited ")]) == 41
+
+
+def test_coverage_fails_and_names_each_uncited_sentence(data_copy, tmp_path):
+    bundle_path = data_copy / "events" / "wic-2015.json"
+    bundle = json.loads(bundle_path.read_text(encoding="utf-8"))
+    bundle["evidence"] = []
+    for records in bundle.values():
+        for record in records if isinstance(records, list) else []:
+            record.pop("evidence", None)
+    bundle_path.write_text(json.dumps(bundle), encoding="utf-8")
+    assert run("build", "--data", data_copy, "--output", tmp_path / "out.db").exit_code == 0
+    result = run("coverage", "--db", tmp_path / "out.db")
+    assert result.exit_code == 1
+    assert "wic-2015-opening-news-release: 0 of 41 sentences cited (0%)" in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("  UNCITED ")]) == 41
+
+
+def test_coverage_of_an_unknown_source_fails(built_db):
+    result = run("coverage", "no-such-source", "--db", built_db)
+    assert result.exit_code == 1
+    assert "Error: no carried source named no-such-source" in result.output
 
 
 def test_show_prints_a_record_with_its_quotes(built_db):
@@ -163,3 +200,16 @@ def test_every_command_reading_the_database_says_when_a_file_is_not_one(tmp_path
             assert f"Error: {database} is not a wic-events database (" in result.output, (command, result.output)
             assert isinstance(result.exception, SystemExit)
     assert not (tmp_path / "out").exists()
+
+
+def test_serve_stops_when_the_database_it_must_build_fails_to_build(data_copy, tmp_path):
+    (data_copy / "people.csv").write_text("id,name,sort_name,wikidata_id\nBad Id,X,X,\n", encoding="utf-8")
+    result = run("serve", "--db", tmp_path / "out.db", "--data", data_copy)
+    assert result.exit_code == 1
+    assert "Build failed" in result.output and "Serving" not in result.output
+
+
+def test_serve_with_neither_database_nor_data_says_so(tmp_path):
+    result = run("serve", "--db", tmp_path / "missing.db", "--data", tmp_path / "no-data")
+    assert result.exit_code == 1
+    assert f"Error: no database at {tmp_path / 'missing.db'} and no data folder to build it from" in result.output

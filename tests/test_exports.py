@@ -277,6 +277,9 @@ def test_popolo_holds_the_hard_cases(popolo):
     assert events["wic-2015-opening-ceremony"]["parent_id"] == "wic-2015"
     assert events["wic-2015-opening-ceremony"]["location"] == "Wuzhen"
     assert "parent_id" not in events["wic-2015"]
+    assert events["wic-2015"]["sources"] == [
+        {"url": "http://www.china-embassy.org/eng/zgyw/t1325603.htm", "note": "Xi Jinping Attends Opening Ceremony of Second World Internet Conference and Delivers Keynote Speech"}
+    ]
     memberships = {membership["id"]: membership for membership in popolo["memberships"]}
     assert memberships["dmitry-medvedev-prime-minister"] == {"id": "dmitry-medvedev-prime-minister", "person_id": "dmitry-medvedev", "role": "Prime Minister", "area_id": "russia"}
     assert memberships["zhao-houlin-secretary-general-itu"]["organization_id"] == "international-telecommunication-union"
@@ -294,6 +297,17 @@ def test_duckdb_reads_every_parquet_file_with_the_sqlite_row_counts(exported, sq
 
     counts = {table: duckdb.sql(f"SELECT count(*) FROM '{exported['parquet'] / f'{table}.parquet'}'").fetchall()[0][0] for table in TABLES}
     assert counts == sqlite_counts
+
+
+def test_parquet_files_written_in_several_batches_hold_every_row(built_db, tmp_path, monkeypatch, sqlite_counts):
+    import duckdb
+
+    monkeypatch.setattr(exports, "PARQUET_BATCH_ROWS", 3)  # every table of more than 3 rows takes several
+    exports.export(built_db, "parquet", tmp_path)
+    counts = {table: duckdb.sql(f"SELECT count(*) FROM '{tmp_path / f'{table}.parquet'}'").fetchall()[0][0] for table in TABLES}
+    assert counts == sqlite_counts
+    ids = duckdb.sql(f"SELECT id FROM '{tmp_path / 'speeches.parquet'}'").fetchall()
+    assert len(set(ids)) == sqlite_counts["speeches"]
 
 
 def test_a_join_in_duckdb_gives_the_rows_sqlite_gives(exported, built_db):

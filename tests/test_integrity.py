@@ -197,7 +197,8 @@ def test_the_input_digest_covers_every_byte_of_every_file(data_copy: Path) -> No
     for path in sorted(p for p in data_copy.rglob("*") if p.is_file()):
         content = path.read_bytes()
         path.chmod(0o644)
-        path.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))  # flip one bit of the last byte
-        assert input_digest(data_copy) != original, path
+        for at in {0, len(content) // 2, len(content) - 1}:  # flip one bit of the first, a middle and the last byte
+            path.write_bytes(content[:at] + bytes([content[at] ^ 1]) + content[at + 1 :])
+            assert input_digest(data_copy) != original, (path, at)
         path.write_bytes(content)
     assert input_digest(data_copy) == original

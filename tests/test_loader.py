@@ -89,3 +89,30 @@ def test_rows_read_by_name_or_position_and_print_as_tuples():
         row = connection.execute("SELECT count(*) AS speeches, 'x' AS letter FROM speeches").fetchone()
     assert (row["speeches"], row[0], row["letter"]) == (11, 11, "x")
     assert repr(row) == "(11, 'x')"
+
+
+def test_functions_close_the_connection_they_open_and_leave_the_callers_open(monkeypatch):
+    from wic_events import loader
+
+    opened = []
+    connect = loader.connect
+
+    def tracked_connect(*arguments):
+        opened.append(connect(*arguments))
+        return opened[-1]
+
+    monkeypatch.setattr(loader, "connect", tracked_connect)
+    wic_events.people()
+    list(wic_events.iter_records(Speech))
+    wic_events.search("internet")
+    wic_events.to_pandas("speeches")
+    assert len(opened) == 4
+    for connection in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+    mine = connect()
+    wic_events.records(Person, mine)
+    wic_events.search("internet", mine)
+    wic_events.to_pandas("people", mine)
+    assert mine.execute("SELECT count(*) FROM people").fetchone()[0] == 16  # still open
+    mine.close()

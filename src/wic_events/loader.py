@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -90,18 +91,23 @@ def iter_records(model: type[RecordType], connection: sqlite3.Connection | None 
     unknown = sorted(set(filters) - set(fields))
     if unknown:
         raise TypeError(f"{model.table} has no column(s) {', '.join(unknown)}; filter on: {', '.join(fields)}")
-    own_connection = connection is None
-    connection = connection or connect()
-    try:
-        where = " AND ".join(f'"{name}" IS ?' for name in filters) or "1"
-        order = ", ".join(f'"{name}"' for name in model.primary_key) or "rowid"
-        columns = ", ".join(f'"{name}"' for name in fields)
-        query = f'SELECT {columns} FROM "{model.table}" WHERE {where} ORDER BY {order}'
-        for row in connection.execute(query, list(filters.values())):
+    where = " AND ".join(f'"{name}" IS ?' for name in filters) or "1"
+    order = ", ".join(f'"{name}"' for name in model.primary_key) or "rowid"
+    columns = ", ".join(f'"{name}"' for name in fields)
+    query = f'SELECT {columns} FROM "{model.table}" WHERE {where} ORDER BY {order}'
+    with _given_or_own(connection) as reading:
+        for row in reading.execute(query, list(filters.values())):
             yield _record_from_row(model, row)
-    finally:
-        if own_connection:
-            connection.close()
+
+
+@contextmanager
+def _given_or_own(connection: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+    """The caller's connection, left open; or, for None, one of our own, closed when done."""
+    if connection is not None:
+        yield connection
+        return
+    with closing(connect()) as own:
+        yield own
 
 
 def _record_from_row(model: type[RecordType], row: Any) -> RecordType:
@@ -149,10 +155,8 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
     match = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
     if not match:
         return []
-    own_connection = connection is None
-    connection = connection or connect()
-    try:
-        hits = []
+    hits = []
+    with _given_or_own(connection) as reading:
         for model in MODELS_BY_TABLE.values():
             if not model.search_fields:
                 continue
@@ -163,11 +167,8 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
                 f'SELECT {columns}, bm25("{fts}") FROM "{fts}" JOIN "{model.table}" t ON t.rowid = "{fts}".rowid '
                 f'WHERE "{fts}" MATCH ? ORDER BY bm25("{fts}") LIMIT ?'
             )
-            for row in connection.execute(query_sql, (match, limit)):
+            for row in reading.execute(query_sql, (match, limit)):
                 hits.append(SearchResult(model.table, _record_from_row(model, row[:-1]), row[-1]))
-    finally:
-        if own_connection:
-            connection.close()
     return sorted(hits, key=lambda hit: hit.rank)[:limit]
 
 
@@ -185,16 +186,11 @@ def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> panda
         import pandas
     except ImportError as error:
         raise ImportError("wic_events.to_pandas needs pandas; install it with: pip install 'wic-events[export]'") from error
-    own_connection = connection is None
-    connection = connection or connect()
-    try:
-        views = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    with _given_or_own(connection) as reading:
+        views = {name for (name,) in reading.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
         if table not in MODELS_BY_TABLE and table not in views:
             raise ValueError(f"no table or view named {table!r}; tables: {', '.join(MODELS_BY_TABLE)}; views: {', '.join(sorted(views))}")
-        frame = pandas.read_sql_query(f'SELECT * FROM "{table}"', connection, dtype_backend="numpy_nullable")
-    finally:
-        if own_connection:
-            connection.close()
+        frame = pandas.read_sql_query(f'SELECT * FROM "{table}"', reading, dtype_backend="numpy_nullable")
     model = MODELS_BY_TABLE.get(table)
     if model is not None:
         # SQLite stores booleans as 0 and 1.
