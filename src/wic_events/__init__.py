@@ -15,6 +15,7 @@ datetime.date(2016, 2, 29)
 
 from ._version import __version__
 from .loader import (
+    NotADatabase,
     alternate_names,
     build_info,
     SearchResult,
@@ -61,6 +62,7 @@ __all__ = [
     "__version__",
     "db_path",
     "connect",
+    "NotADatabase",
     "records",
     "iter_records",
     "search",
