@@ -4,12 +4,14 @@
 
 (a) build: ``wic-events build`` of synthetic input (benchmarks/generate.py), with every check;
 (b) floor: the sqlite3 shell ``.import --csv`` of the same rows into the same tables, then the
-    same indexes, full-text tables and views, with no validation, in one transaction with the
-    shell's default settings;
+    same indexes, full-text tables and views, with no validation, in one transaction;
 (c) peer: sqlite-utils ``insert_all`` of the same rows, then the same indexes, FTS and views.
 
-The rows for (b) and (c) are exported from the database (a) built, untimed, so all three hold the
-same data. Each runs in a child process; see run() for what is measured.
+All three write with the build's settings (compiling.LOAD_PRAGMAS: no journal, no syncing, the
+same page cache); only the build syncs its file at the end. The rows for (b) and (c) are exported
+from the database (a) built, untimed, so all three hold the same data, except that the shell
+imports an empty CSV cell as an empty string where the others store NULL. Each runs in a child
+process; see run() for what is measured.
 Needs the sqlite3 shell on PATH (Debian: apt-get install sqlite3). Results are printed and
 written to benchmarks/results/build-<N>.json; the built database stays in the work folder.
 """
@@ -25,10 +27,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
-from wic_events.compiling import create_table_sql, fts_sql, index_sql, view_sql
+from wic_events.compiling import LOAD_PRAGMAS, create_table_sql, fts_sql, index_sql, view_sql
 from wic_events.models import DERIVED_MODELS, RECORD_MODELS
 
 HERE = Path(__file__).resolve().parent
@@ -39,23 +43,32 @@ def run(command: list[str], stdin: str | None = None) -> dict[str, float]:
     """Run a child process: its wall time, its CPU time (with its children's), and its peak memory.
 
     CPU time is given because other processes on a shared machine stretch wall time, not CPU time.
-    Memory is the peak, sampled every 50 ms, of the proportional set size (PSS) summed over the
-    process and its children: the build validates in a forked process, whose pages shared with
-    its parent PSS counts once. wait4() gives the peak RSS of the largest single process.
+    Memory is the peak, sampled every 50 ms by a thread, of the proportional set size (PSS) summed
+    over the process and its children: the build validates in forked processes, whose pages shared
+    with their parent PSS counts once. wait4() gives the peak RSS of the largest single process.
+    Written files are flushed to disk first, so that the kernel's writeback of earlier work (the
+    generated input, the exported CSV) does not run during the timing.
     """
+    os.sync()
     started = time.perf_counter()
     child = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=subprocess.DEVNULL, text=True)
+    peak_kb = 0
+    finished = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_kb
+        while not finished.wait(0.05):
+            peak_kb = max(peak_kb, tree_pss_kb(child.pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     if stdin is not None:
         child.stdin.write(stdin)
         child.stdin.close()
-    peak_kb = 0
-    while True:
-        waited, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if waited:
-            break
-        peak_kb = max(peak_kb, tree_pss_kb(child.pid))
-        time.sleep(0.05)
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
+    finished.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{command[0]} failed with status {os.waitstatus_to_exitcode(status)}")
     return {
@@ -74,7 +87,8 @@ def tree_pss_kb(pid: int) -> int:
         try:
             rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
             total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
-            pending += [int(found) for found in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+            for task in Path(f"/proc/{current}/task").iterdir():  # a child may be started by any thread
+                pending += [int(found) for found in (task / "children").read_text().split()]
         except (OSError, StopIteration):
             pass
     return total
@@ -93,7 +107,7 @@ def finishing_sql() -> list[str]:
 
 
 def floor_script(folder: Path) -> str:
-    lines = [".bail on", "BEGIN;"]
+    lines = [".bail on", *(f"PRAGMA {pragma};" for pragma in LOAD_PRAGMAS), "BEGIN;"]
     for model in MODELS:
         lines += [create_table_sql(model) + ";", f".import --csv {folder / model.table}.csv {model.table}"]
     lines += [statement + ";" for statement in finishing_sql()]
@@ -105,6 +119,8 @@ def peer(database: Path, folder: Path) -> None:
     import sqlite_utils
 
     db = sqlite_utils.Database(database)
+    for pragma in LOAD_PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
     for model in MODELS:
         db.execute(create_table_sql(model))
         names = list(model.model_fields)
@@ -115,6 +131,31 @@ def peer(database: Path, folder: Path) -> None:
     for statement in finishing_sql():
         db.execute(statement)
     db.conn.commit()
+
+
+def table_counts(database: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(database)) as connection:
+        return {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in MODELS}
+
+
+def generated_input(work: Path, events: int, seed: int) -> Path:
+    """work/data, generated unless it already holds the input of these events and seed.
+
+    The input is generated into a folder beside it and renamed when whole, and what it was
+    generated from is written down, so that neither an interrupted run nor another seed is reused.
+    """
+    data, marker = work / "data", work / "generated.json"
+    wanted = {"events": events, "seed": seed}
+    if data.is_dir() and marker.is_file() and json.loads(marker.read_text()) == wanted:
+        return data
+    partial = work / "data.partial"
+    for stale in (data, partial):
+        shutil.rmtree(stale, ignore_errors=True)
+    marker.unlink(missing_ok=True)
+    subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(events), "--seed", str(seed), "--output", str(partial)], stdout=subprocess.DEVNULL, check=True)
+    partial.rename(data)
+    marker.write_text(json.dumps(wanted) + "\n")
+    return data
 
 
 def machine() -> dict[str, str | int]:
@@ -129,6 +170,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="scratch folder (default /tmp/wic-bench-<N>); its generated data is reused")
+    parser.add_argument("--results", type=Path, default=HERE / "results", help="folder for build-<N>.json (default: benchmarks/results)")
     parser.add_argument("--peer", nargs=2, type=Path, metavar=("DB", "CSV_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -137,9 +179,7 @@ def main() -> None:
     if not shutil.which("sqlite3"):
         raise SystemExit("the sqlite3 shell is needed for the floor (Debian: apt-get install sqlite3)")
     work = args.work or Path(f"/tmp/wic-bench-{args.events}")
-    data = work / "data"
-    if not data.is_dir():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(args.events), "--seed", str(args.seed), "--output", str(data)], stdout=subprocess.DEVNULL, check=True)
+    data = generated_input(work, args.events, args.seed)
     csv_dir = work / "csv"
     # The build's database is kept: bench_serve.py serves it.
     paths = {"build": work / "wic_events.db", "floor": work / "floor.db", "peer": work / "peer.db"}
@@ -152,8 +192,10 @@ def main() -> None:
     results["floor"] = run(["sqlite3", str(paths["floor"])], stdin=floor_script(csv_dir))
     results["peer"] = run([sys.executable, __file__, "--events", str(args.events), "--peer", str(paths["peer"]), str(csv_dir)])
 
-    with sqlite3.connect(paths["build"]) as connection:
-        rows = sum(connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in MODELS)
+    counts = {name: table_counts(path) for name, path in paths.items()}
+    if not counts["build"] == counts["floor"] == counts["peer"]:
+        raise SystemExit(f"the three databases hold different numbers of rows, so their times do not compare: {counts}")
+    rows = sum(counts["build"].values())
     for result in results.values():
         result["records_per_second"] = round(rows / result["seconds"])
     report = {
@@ -161,6 +203,7 @@ def main() -> None:
         "rows": rows,
         "results": results,
         "build_over_floor": round(results["build"]["seconds"] / results["floor"]["seconds"], 2),
+        "build_over_peer": round(results["build"]["seconds"] / results["peer"]["seconds"], 2),
         "peer_over_build": round(results["peer"]["seconds"] / results["build"]["seconds"], 2),
         "build_over_floor_cpu": round(results["build"]["cpu_seconds"] / results["floor"]["cpu_seconds"], 2),
         "machine": machine(),
@@ -169,10 +212,10 @@ def main() -> None:
     print(f"{'':6} {'seconds':>8} {'CPU s':>8} {'records/s':>10} {'peak PSS MB':>12} {'largest RSS MB':>15}")
     for name, result in results.items():
         print(f"{name:6} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {result['records_per_second']:10,} {result['peak_pss_mb']:12.1f} {result['peak_rss_largest_process_mb']:15.1f}")
-    print(f"build / floor = {report['build_over_floor']} (target <= 1.3; in CPU time {report['build_over_floor_cpu']}); peer / build = {report['peer_over_build']} (target >= 1.5)")
-    results_dir = HERE / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / f"build-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"build / floor = {report['build_over_floor']} (target <= 1.3; in CPU time {report['build_over_floor_cpu']})")
+    print(f"build / peer = {report['build_over_peer']}: the peer takes {report['peer_over_build']} times as long (target >= 1.5)")
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / f"build-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     paths["floor"].unlink()
     paths["peer"].unlink()
     shutil.rmtree(csv_dir)

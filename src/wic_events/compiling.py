@@ -51,6 +51,10 @@ core, while this one inserts: validating takes longer than inserting."""
 MAX_WORKERS = 4
 """More validating processes would only wait for the one that inserts."""
 VALIDATOR_NICENESS = 10
+LOAD_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF")
+"""How the build writes: no journal and no syncing while it loads (the file is a temporary one,
+replaced whole or removed, and synced once at the end), a 16 MB page cache, and foreign keys
+checked by the cross-record checks instead of row by row."""
 
 
 @dataclass
@@ -308,7 +312,7 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         closing(sqlite3.connect(path, isolation_level=None)) as connection,
     ):
         digest_of_input = background.submit(input_digest, data_dir)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE", "cache_size = -16384", "foreign_keys = OFF"):
+        for pragma in LOAD_PRAGMAS:
             connection.execute(f"PRAGMA {pragma}")
         connection.execute("BEGIN")
         for model in RECORD_MODELS:
