@@ -295,6 +295,8 @@ def check_speeches_at_event(site: Site):
     (read_out,) = [row for row in rows if row["on_behalf_of"]]
     assert (read_out["speaker"], read_out["on_behalf_of"], read_out["post_of"]) == ("Wu Hongbo", "Ban Ki-moon", "UN")
     assert all(row["summary"] for row in rows), "a shared summary is filled in for each speech"
+    shared = {row["speaker"] for row in rows if row["summary_is_shared"]}
+    assert len(shared) == 9 and "Xi Jinping" not in shared and "Liu Yunshan" not in shared  # the guests, summed up together
     assert site.rows(f"/{DB}/speeches_at_event", event_id="wic-2015") == []
 
 
@@ -306,8 +308,10 @@ def check_person_activity(site: Site):
         ("wic-2015-group-photo", "took part", "attendee"),
         ("wic-2015-opening-ceremony", "took part", "keynote_speaker"),
         ("wic-2015-opening-ceremony", "delivered a speech", "keynote, in_person"),
+        (None, "held a post", "CN"),
     }
-    (ban,) = site.rows(f"/{DB}/person_activity", person_id="ban-ki-moon")
+    post, ban = site.rows(f"/{DB}/person_activity", person_id="ban-ki-moon")
+    assert (post["start_date"], post["what"], post["post"], post["detail"]) == ("2015-12-16", "held a post", "Secretary General", "UN")
     assert (ban["what"], ban["other_person"], ban["speech_id"]) == ("had a speech read out", "Wu Hongbo", "wic-2015-ban-ki-moon-speech")
 
 
@@ -336,6 +340,7 @@ def check_evidence_for_record(site: Site):
 def check_events_inside_event(site: Site):
     rows = site.rows(f"/{DB}/events_inside_event", event_id="wic-2015")
     assert [(row["depth"], row["sequence"], row["id"]) for row in rows] == [(1, 1, "wic-2015-group-photo"), (1, 2, "wic-2015-opening-ceremony")]
+    assert (rows[1]["start_date"], rows[1]["end_date"], rows[1]["time_of_day"]) == ("2015-12-16", "2015-12-16", "morning")
     assert site.rows(f"/{DB}/events_inside_event", event_id="wic-2015-opening-ceremony") == []
 
 

@@ -146,13 +146,15 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "title": "Speeches at an event, in the order the source reports them",
         "description": (
             "Each speech at one event with its speaker, the post the source gives the speaker there, and whose "
-            "speech it was when someone else read it out. Try event_id = wic-2015-opening-ceremony."
+            "speech it was when someone else read it out. Where the source sums up several speeches at once, "
+            "summary_is_shared is 1 and the summary is that one text, not what this speaker alone said. "
+            "Try event_id = wic-2015-opening-ceremony."
         ),
         "params": ["event_id"],
         # A speaker may take part in several roles; the post comes from any of them, once.
         "sql": """select s.reported_order, s.id as speech_id, sp.name as speaker, po.title as speaker_post,
        coalesce(po.country_code, o.abbreviation, o.name) as post_of, ob.name as on_behalf_of,
-       s.kind, s.delivery_mode, coalesce(s.summary, sm.text) as summary
+       s.kind, s.delivery_mode, coalesce(s.summary, sm.text) as summary, s.summary_id is not null as summary_is_shared
 from speeches s
 join people sp on sp.id = s.speaker_id
 left join people ob on ob.id = s.on_behalf_of_id
@@ -168,8 +170,9 @@ order by s.reported_order, s.id""",
     "person_activity": {
         "title": "Everything one person did",
         "description": (
-            "Every event a person took part in, with their role and post; every speech they delivered; and every "
-            "speech of theirs that someone else read out. Try person_id = xi-jinping or ban-ki-moon."
+            "Every event a person took part in, with their role and post; every speech they delivered; every "
+            "speech of theirs that someone else read out; and every post a source gives them, dated as the source "
+            "states it. Try person_id = xi-jinping or ban-ki-moon."
         ),
         "params": ["person_id"],
         "sql": """select e.start_date, e.id as event_id, e.name as event, 'took part' as what, pa.role as detail,
@@ -184,6 +187,11 @@ union all
 select e.start_date, e.id, e.name, 'had a speech read out', s.kind, null, s.id, r.name
 from speeches s join events e on e.id = s.event_id join people r on r.id = s.speaker_id
 where s.on_behalf_of_id = :person_id
+union all
+select coalesce(po.as_of, po.start_date), null, null, 'held a post', coalesce(o.abbreviation, o.name, po.country_code),
+       po.title, null, null
+from positions po left join organizations o on o.id = po.organization_id
+where po.person_id = :person_id
 order by 1, 2, 4, 5""",
     },
     "speeches_read_on_behalf": {
@@ -229,7 +237,7 @@ order by ev.record_table, ss.ordinal, ev.start, ev.field""",
   union all
   select e.id, inside.depth + 1 from events e join inside on e.parent_id = inside.id
 )
-select inside.depth, e.sequence, e.id, e.name, e.kind, e.start_date, e.time_of_day
+select inside.depth, e.sequence, e.id, e.name, e.kind, e.start_date, e.end_date, e.time_of_day
 from inside join events e on e.id = inside.id
 order by inside.depth, e.sequence, e.start_date, e.id""",
     },
