@@ -270,6 +270,12 @@ def child_event_outside_its_parent(data: Path) -> list[Expected]:
 
 
 @case
+def child_event_with_only_an_end_date_outside_its_parent(data: Path) -> list[Expected]:
+    at = change_record(data, "events", dict(end_date="2019-05-01"), id="wic-2015-group-photo")
+    return [Expected(BUNDLE, ("outside its parent 'wic-2015' (2015-12-16 to 2015-12-18)",), path=f"events[{at}]", field="end_date")]
+
+
+@case
 def duplicate_id_within_a_bundle(data: Path) -> list[Expected]:
     bundle = load_bundle(data)
     at = position(bundle, "events", id="wic-2015-group-photo")

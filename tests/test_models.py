@@ -59,8 +59,11 @@ def test_partial_dates_span_their_earliest_and_latest_day():
 def test_an_event_cannot_end_before_it_starts():
     with pytest.raises(ValidationError, match="end_date 2015-12-15 is before start_date 2015-12-16"):
         Event(id="e", name="E", kind="meeting", start_date="2015-12-16", end_date="2015-12-15")
-    # A month and a day in it: the day is not before the month's first day, so it may end the event.
+    # A month and a day in it, either way round: each may be when the other is.
     assert Event(id="e", name="E", kind="meeting", start_date="2015-12", end_date="2015-12-01").end_date == "2015-12-01"
+    assert Event(id="e", name="E", kind="meeting", start_date="2015-12-16", end_date="2015-12").end_date == "2015-12"
+    with pytest.raises(ValidationError, match="end_date 2015-11 is before start_date 2015-12-16"):
+        Event(id="e", name="E", kind="meeting", start_date="2015-12-16", end_date="2015-11")
 
 
 def test_vocabularies_are_closed():

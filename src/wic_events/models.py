@@ -561,7 +561,8 @@ class BuildInfo(Record):
 
 
 def _check_order(start: str | None, end: str | None) -> None:
-    if start and end and earliest_day(end) < earliest_day(start):
+    # An end known to the month only (2015-12) may be the month a start day (2015-12-16) falls in.
+    if start and end and latest_day(end) < earliest_day(start):
         raise FieldError("end_date", f"end_date {end} is before start_date {start}")
 
 

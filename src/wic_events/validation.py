@@ -376,17 +376,19 @@ def latest_day_sql(date: str) -> str:
 def check_event_dates(connection: sqlite3.Connection) -> Iterator[Finding]:
     """A child event lies within its parent's dates."""
     # In SQL, not Python functions, because this runs once for every event that has a parent.
-    child_end, parent_end = "coalesce(c.end_date, c.start_date)", "coalesce(p.end_date, p.start_date)"
+    # An event with one date only starts and ends on it.
+    child_start, child_end = "coalesce(c.start_date, c.end_date)", "coalesce(c.end_date, c.start_date)"
+    parent_start, parent_end = "coalesce(p.start_date, p.end_date)", "coalesce(p.end_date, p.start_date)"
     query = f"""
-        SELECT c.id, p.id, coalesce(p.start_date, ''), coalesce(p.end_date, p.start_date, '')
+        SELECT c.id, CASE WHEN c.start_date IS NULL THEN 'end_date' ELSE 'start_date' END, p.id, {parent_start}, {parent_end}
         FROM events c JOIN events p ON p.id = c.parent_id
-        WHERE c.start_date IS NOT NULL AND p.start_date IS NOT NULL AND (
-            {latest_day_sql(child_end)} < {earliest_day_sql("p.start_date")}
-            OR {earliest_day_sql("c.start_date")} > {latest_day_sql(parent_end)}
-            OR {latest_day_sql("c.start_date")} < {earliest_day_sql("p.start_date")}
+        WHERE {child_start} IS NOT NULL AND {parent_start} IS NOT NULL AND (
+            {latest_day_sql(child_end)} < {earliest_day_sql(parent_start)}
+            OR {earliest_day_sql(child_start)} > {latest_day_sql(parent_end)}
+            OR {latest_day_sql(child_start)} < {earliest_day_sql(parent_start)}
             OR {earliest_day_sql(child_end)} > {latest_day_sql(parent_end)})"""
-    for child, parent, start, end in connection.execute(query):
-        yield "events", child, "start_date", f"the event lies outside its parent '{parent}' ({start} to {end})"
+    for child, field, parent, start, end in connection.execute(query):
+        yield "events", child, field, f"the event lies outside its parent '{parent}' ({start} to {end})"
 
 
 def check_positions_of_participants(connection: sqlite3.Connection) -> Iterator[Finding]:
