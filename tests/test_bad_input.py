@@ -470,7 +470,7 @@ def hostile_text_in_a_rejected_value(data: Path) -> list[Expected]:
 @case
 def bundle_that_is_a_list(data: Path) -> list[Expected]:
     (data / "events" / "extra.json").write_text("[1, 2]")
-    return [Expected("events/extra.json", ("a bundle is a JSON object with a list per table, not list",))]
+    return [Expected("events/extra.json", ("a bundle is a JSON object with a list per table, not a list",))]
 
 
 @case
@@ -509,7 +509,7 @@ def bundle_source_id_that_is_a_number(data: Path) -> list[Expected]:
 @case
 def json_line_that_is_an_array(data: Path) -> list[Expected]:
     append(data, "people/extra.jsonl", "[1, 2]\n")
-    return [Expected("people/extra.jsonl", ("each line holds one JSON object, not list",), line=1)]
+    return [Expected("people/extra.jsonl", ("each line holds one JSON object, not a list",), line=1)]
 
 
 @case
@@ -570,6 +570,29 @@ def lone_surrogate_in_a_stated_total(data: Path) -> list[Expected]:
 def lone_surrogate_in_a_json_line(data: Path) -> list[Expected]:
     append(data, "people/extra.jsonl", json.dumps({**PERSON, "wikidata_id": None}) + "\n" + json.dumps({**PERSON, "id": "other", "name": "O\udc00"}) + "\n")
     return [Expected("people/extra.jsonl", ("lone surrogate",), line=2, path="name", field="name")]
+
+
+@case
+def json_null_for_a_bundle_and_for_a_line(data: Path) -> list[Expected]:
+    (data / "events" / "extra.json").write_text("null\n")
+    append(data, "people/extra.jsonl", jsonl(PERSON) + "null\n")
+    return [
+        Expected("events/extra.json", ("a bundle is a JSON object with a list per table, not null",)),
+        Expected("people/extra.jsonl", ("each line holds one JSON object, not null",), line=2),
+    ]
+
+
+@case
+def records_of_a_table_the_build_computes(data: Path) -> list[Expected]:
+    sentence = {"id": "x-s1", "source_id": SOURCE_ID, "ordinal": 1, "start": 0, "end": 1, "text": "X", "boilerplate": False}
+    append(data, "source_sentences.jsonl", jsonl(sentence))
+    bundle = load_bundle(data)
+    bundle["source_sentences"] = [sentence]
+    save_bundle(data, bundle)
+    return [
+        Expected("source_sentences.jsonl", ("no table named 'source_sentences'",)),
+        Expected(BUNDLE, ("unknown field(s) 'source_sentences'",), path="(top level)", field="source_sentences"),
+    ]
 
 
 @case

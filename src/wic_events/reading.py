@@ -29,11 +29,13 @@ from typing import Any, NamedTuple
 
 import jsonschema
 
-from .models import MODELS_BY_TABLE, PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
+from .models import PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
 from .problems import InvalidData, Location, Problem
 from .schemas import bundle_model
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".csv")
+AUTHORED_MODELS = {model.table: model for model in RECORD_MODELS}
+"""The tables records are written for; the build computes the others (source_sentences, build_info)."""
 SOURCES_FOLDER = "sources"
 
 
@@ -168,7 +170,7 @@ def read_share(
             records = _read_bundle(path, relative, file_problems, unit) if unit is not None else iter(())
         else:
             table = _table_for(path.relative_to(data_dir))
-            if table not in MODELS_BY_TABLE or table == "build_info":
+            if table not in AUTHORED_MODELS:
                 file_problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
                 continue
             reader = _read_jsonl if path.suffix == ".jsonl" else _read_csv
@@ -268,6 +270,10 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
 
 
+UNPARSED = object()
+"""What _parse_json returns for text that is not JSON (None is JSON's null)."""
+
+
 def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
     try:
         return _JSON.decode(text)
@@ -278,7 +284,17 @@ def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
         problems.append(Problem(location, f"malformed JSON: {error}"))
     except RecursionError:
         problems.append(Problem(location, "malformed JSON: arrays or objects nested too deeply to read"))
-    return None
+    return UNPARSED
+
+
+def _json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 @cache
@@ -293,10 +309,10 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
     if text is None:
         return
     bundle = _parse_json(text, Location(relative), problems)
-    if bundle is None:
+    if bundle is UNPARSED:
         return
     if not isinstance(bundle, dict):
-        problems.append(Problem(Location(relative), f"a bundle is a JSON object with a list per table, not {type(bundle).__name__}"))
+        problems.append(Problem(Location(relative), f"a bundle is a JSON object with a list per table, not {_json_kind(bundle)}"))
         return
     rejected: set[tuple[str, int]] = set()
     errors = sorted(_bundle_validator().iter_errors(bundle), key=lambda e: [f"{part:09d}" if isinstance(part, int) else str(part) for part in e.absolute_path])
@@ -316,7 +332,7 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
                 problems.append(Problem(Location(relative, path=_key_path(parts)), LONE_SURROGATE, field))
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
-        if table not in MODELS_BY_TABLE or not isinstance(records, list):
+        if table not in AUTHORED_MODELS or not isinstance(records, list):  # the schema errors above say why
             continue
         for position, record in enumerate(records):
             if not isinstance(record, dict):
@@ -449,10 +465,10 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
                 continue
             seen_any = True
             record = _parse_json(line.rstrip("\r\n"), location, problems)  # so an error at the line end is on this line
-            if record is None:
+            if record is UNPARSED:
                 continue
             if not isinstance(record, dict):
-                problems.append(Problem(location, f"each line holds one JSON object, not {type(record).__name__}"))
+                problems.append(Problem(location, f"each line holds one JSON object, not {_json_kind(record)}"))
                 continue
             if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
                 problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
@@ -469,7 +485,7 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
 def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
     if not _is_text(path, relative, file_problems):
         return
-    model = MODELS_BY_TABLE[table]
+    model = AUTHORED_MODELS[table]
     # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv.reader(handle, strict=True)
