@@ -628,6 +628,14 @@ def record_files_without_records(data: Path) -> list[Expected]:
 
 
 @case
+def other_records_in_the_sources_folder(data: Path) -> list[Expected]:
+    """Read before the source texts they cite are all known, their quotes could slip through unchecked."""
+    bundle = {"source_id": SOURCE_ID, "events": [{"id": "ghost", "name": "Ghost", "kind": "meeting", "evidence": [{"quote": "THIS IS NOT IN THE SOURCE"}]}]}
+    (data / "sources" / "a-events.json").write_text(json.dumps(bundle), encoding="utf-8")
+    return [Expected("sources/a-events.json", ("only source records go under data/sources/", "write these events records in another folder"), path="events[0]")]
+
+
+@case
 def several_mistakes_in_several_files(data: Path) -> list[Expected]:
     """All of a run's problems are reported together, not only the first."""
     expected = [CASES[name](data)[0] for name in ("invalid_slug_in_csv", "unknown_field_in_bundle", "json_line_that_is_an_array")]

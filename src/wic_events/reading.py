@@ -12,8 +12,9 @@ Layout rules:
   file lies directly in data/ (``data/people.csv``), otherwise the name of its top
   folder (``data/events/part-001.jsonl``).
 * Records of the ``sources`` table live under ``data/sources/``, which is read first,
-  so that evidence anywhere else can be checked against the source texts. Other
-  files (the source documents themselves) are read only through a source's ``file``.
+  so that evidence anywhere else can be checked against the source texts, and no
+  other records do. Other files there (the source documents themselves) are read
+  only through a source's ``file``.
 """
 
 from __future__ import annotations
@@ -180,8 +181,13 @@ def read_share(
                 if type(record) is ChunkStart:
                     yield record
                     continue
-                if record.table == Source.table and not relative.startswith(SOURCES_FOLDER + "/"):
+                in_sources_folder = relative.startswith(SOURCES_FOLDER + "/")
+                if record.table == Source.table and not in_sources_folder:
                     problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
+                    continue
+                if record.table != Source.table and in_sources_folder:
+                    # Read before every source text is known, its quotes could not all be checked.
+                    file_problems.append(Problem(record.location, f"only source records go under data/sources/, which is read first; write these {record.table} records in another folder"))
                     continue
                 yielded += 1
                 yield record
