@@ -240,6 +240,14 @@ def invalid_slug_in_csv(data: Path) -> list[Expected]:
     return [Expected("people.csv", ("expected a slug", "'New_Person'"), line=line, field="id")]
 
 
+@case
+def invalid_record_after_a_row_with_line_breaks_in_a_cell(data: Path) -> list[Expected]:
+    """Each record is named by the line it starts on, though a quoted cell before it spans three."""
+    append(data, "people.csv", 'multi-line-person,"Multi\nLine\nPerson","Person, Multi",\n')
+    line = append(data, "people.csv", 'Bad_Id,"Bad\nId","Id, Bad",\n')
+    return [Expected("people.csv", ("expected a slug", "'Bad_Id'"), line=line, field="id")]
+
+
 def _event_date(field: str, value: str, *message: str) -> Callable[[Path], list[Expected]]:
     def breaks(data: Path) -> list[Expected]:
         bundle = load_bundle(data)

@@ -501,13 +501,17 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
             if header_problems:
                 file_problems.extend(header_problems)
                 return
+            starts_on = rows.line_num + 1
             for row in rows:
+                # line_num is the row's last line; a quoted cell may hold line breaks, and a record is
+                # named by the line it starts on.
+                line, starts_on = starts_on, rows.line_num + 1
                 unit = units.take()
                 if unit is None:
                     continue
                 if start := units.enter(unit):
                     yield start
-                location = Location(relative, rows.line_num)
+                location = Location(relative, line)
                 if not "".join(row).strip():
                     continue
                 if len(row) != len(header):
