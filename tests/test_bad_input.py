@@ -404,6 +404,19 @@ def ambiguous_quote_without_occurrence(data: Path) -> list[Expected]:
 
 
 @case
+def quote_whose_occurrences_overlap(data: Path) -> list[Expected]:
+    """'go on, go on' occurs twice in 'go on, go on, go on', the second time overlapping the first."""
+    source = {"id": "echo", "title": "Echo", "language": "en", "text": "He said: go on, go on, go on."}
+    (data / "sources" / "echo.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["evidence"].append({"quote": "go on, go on", "source_id": "echo"})
+    save_bundle(data, bundle)
+    path = f"events[{at}].evidence[{len(bundle['events'][at]['evidence']) - 1}]"
+    return [Expected(BUNDLE, ("quote occurs 2 times in source 'echo'", "(1 to 2)"), path=path, field="occurrence")]
+
+
+@case
 def source_file_changed(data: Path) -> list[Expected]:
     text = data / SOURCE_TEXT
     text.chmod(0o644)

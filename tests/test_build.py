@@ -188,3 +188,19 @@ def test_a_folder_that_cannot_be_written_to_stops_the_build_before_it_reads(tmp_
 def test_the_database_is_not_writable_through_the_loader(connection):
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         connection.execute("DELETE FROM people")
+
+
+def test_an_overlapping_occurrence_of_a_quote_is_located(data_copy, tmp_path):
+    import json
+
+    text = "He said: go on, go on, go on."
+    source = {"id": "echo", "title": "Echo", "language": "en", "text": text}
+    (data_copy / "sources" / "echo.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
+    bundle_path = data_copy / "events" / "wic-2015.json"
+    bundle = json.loads(bundle_path.read_text(encoding="utf-8"))
+    bundle["evidence"].append({"record_table": "events", "record_id": "wic-2015", "source_id": "echo", "quote": "go on, go on", "occurrence": 2})
+    bundle_path.write_text(json.dumps(bundle), encoding="utf-8")
+    build(data_copy, tmp_path / "out.db")
+    with sqlite3.connect(tmp_path / "out.db") as connection:
+        (start, end), = connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'echo'").fetchall()
+    assert (start, end) == (16, 28) and text[start:end] == "go on, go on"

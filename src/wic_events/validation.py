@@ -217,7 +217,8 @@ class RecordValidator:
 
     def _locate_quote(self, evidence: Evidence, text: str, location: Location) -> bool:
         quote = evidence.quote
-        found = text.count(quote)
+        starts = _starts_of(quote, text)
+        found = len(starts)
         if found == 0:
             self.problems.append(Problem(location, f"quote not found in source '{evidence.source_id}': {_preview(quote)}{_near_miss(quote, text)}", "quote"))
             return False
@@ -228,9 +229,7 @@ class RecordValidator:
         if wanted is not None and wanted > found:
             self.problems.append(Problem(location, f"occurrence {wanted} asked, but the quote occurs {found} time(s)", "occurrence"))
             return False
-        start = -1
-        for _ in range(wanted or 1):
-            start = text.find(quote, start + 1)
+        start = starts[(wanted or 1) - 1]
         end = start + len(quote)
         for name, given, actual in (("start", evidence.start, start), ("end", evidence.end, end)):
             if given is not None and given != actual:
@@ -266,6 +265,16 @@ def _integer_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields that can hold integers, alone or as values of an object: the only ones whose range needs checking."""
     properties = model.model_json_schema()["properties"]
     return tuple(name for name, schema in properties.items() if {option.get("type") for option in schema.get("anyOf", [schema])} & {"integer", "object"})
+
+
+def _starts_of(quote: str, text: str) -> list[int]:
+    """Where each occurrence of ``quote`` starts in ``text``, overlapping ones too ("go on, go on"
+    occurs twice in "go on, go on, go on"), which str.count would not count."""
+    starts, start = [], text.find(quote)
+    while start >= 0:
+        starts.append(start)
+        start = text.find(quote, start + 1)
+    return starts
 
 
 def _sha256(content: bytes) -> str:
