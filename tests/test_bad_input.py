@@ -765,6 +765,19 @@ def test_byte_order_marks_are_accepted(data_copy: Path, tmp_path: Path) -> None:
         assert wic_events.records(wic_events.Person, connection, id="new-person")[0].name == "New Person"
 
 
+def test_hidden_files_are_not_read_and_suffixes_in_capitals_are(data_copy: Path, tmp_path: Path) -> None:
+    from wic_events.compiling import input_digest
+
+    digest = input_digest(data_copy)
+    append(data_copy, "people/.draft.jsonl", "not even JSON\n")  # an editor's or a system's own file
+    append(data_copy, ".cache/people.csv", "not a record\n")
+    assert input_digest(data_copy) == digest  # what is not read does not count towards the digest
+    append(data_copy, "people/more.JSONL", jsonl(PERSON))
+    result = build(data_copy, tmp_path / "out.db")
+    assert result.counts["people"] == 17
+    assert input_digest(data_copy) != digest
+
+
 def test_a_directory_named_like_a_record_file_is_not_read(data_copy: Path, tmp_path: Path) -> None:
     (data_copy / "events" / "folder.json").mkdir()
     (data_copy / "notes.csv").mkdir()

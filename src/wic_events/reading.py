@@ -102,17 +102,19 @@ def default_data_dir() -> Path:
 
 def record_files(data_dir: Path) -> list[Path]:
     """Record files in reading order: data/sources/ first, then the rest by path."""
-    files = [path for path in _files_under(data_dir) if path.suffix in RECORD_SUFFIXES]
+    files = [path for path in _files_under(data_dir) if path.suffix.lower() in RECORD_SUFFIXES]
     return sorted(files, key=lambda path: (path.relative_to(data_dir).parts[0] != SOURCES_FOLDER, path.as_posix()))
 
 
 def input_files(data_dir: Path) -> list[Path]:
     """Every file under data_dir that the build reads, record files and carried documents alike."""
-    return sorted(path for path in _files_under(data_dir) if not path.name.startswith("."))
+    return sorted(_files_under(data_dir))
 
 
 def _files_under(data_dir: Path) -> Iterator[Path]:
-    """Every file under ``data_dir``, at any depth (links to folders are not followed).
+    """Every file under ``data_dir``, at any depth, but hidden ones (a name starting with a dot,
+    as editors' and systems' own files have) and those in hidden folders; links to folders are
+    not followed.
 
     Raises InvalidData for a folder that cannot be listed: the records in it would
     otherwise be left out without a word.
@@ -123,10 +125,11 @@ def _files_under(data_dir: Path) -> Iterator[Path]:
         where = f"{folder.relative_to(data_dir).as_posix()}/" if folder != data_dir else "."
         raise InvalidData([Problem(Location(where), f"cannot read the folder: {error.strerror or error}")])
 
-    for folder, _subfolders, names in os.walk(data_dir, onerror=refuse):
+    for folder, subfolders, names in os.walk(data_dir, onerror=refuse):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         for name in names:
             path = Path(folder, name)
-            if path.is_file():
+            if not name.startswith(".") and path.is_file():
                 yield path
 
 
@@ -166,7 +169,7 @@ def read_share(
             yield start  # before any problem of the whole file
         problems_before, yielded = len(problems), 0
         table = "*"
-        if path.suffix == ".json":
+        if path.suffix.lower() == ".json":
             unit = file_units.take()
             records = _read_bundle(path, relative, file_problems, unit) if unit is not None else iter(())
         else:
@@ -174,7 +177,7 @@ def read_share(
             if table not in AUTHORED_MODELS:
                 file_problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
                 continue
-            reader = _read_jsonl if path.suffix == ".jsonl" else _read_csv
+            reader = _read_jsonl if path.suffix.lower() == ".jsonl" else _read_csv
             records = reader(path, relative, table, file_problems, unit_problems, file_units)
         try:
             for record in records:
