@@ -559,6 +559,15 @@ def source_file_name_with_a_nul(data: Path) -> list[Expected]:
 
 
 @case
+def source_with_both_a_file_and_inline_text(data: Path) -> list[Expected]:
+    path = data / SOURCE_RECORD
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["sources"][0]["text"] = "Another text than the file's."
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return [Expected(SOURCE_RECORD, ("give the text inline or in a file, not both",), path="sources[0]", field="text")]
+
+
+@case
 def source_file_name_too_long(data: Path) -> list[Expected]:
     path = data / SOURCE_RECORD
     path.write_text(path.read_text(encoding="utf-8").replace('"file": "', '"file": "' + "x" * 5000), encoding="utf-8")

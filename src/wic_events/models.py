@@ -262,6 +262,8 @@ class Source(Record):
     def _file_needs_hash(self) -> Source:
         if self.file is not None and self.sha256 is None:
             raise FieldError("sha256", "a source that carries a file must give its sha256")
+        if self.file is not None and self.text is not None:
+            raise FieldError("text", "give the text inline or in a file, not both: the build reads the file's text into this field")
         return self
 
 
