@@ -116,3 +116,12 @@ def test_functions_close_the_connection_they_open_and_leave_the_callers_open(mon
     wic_events.to_pandas("people", mine)
     assert mine.execute("SELECT count(*) FROM people").fetchone()[0] == 16  # still open
     mine.close()
+
+
+def test_list_and_object_columns_can_be_filtered_by_their_value():
+    (total,) = wic_events.stated_totals(match={"kind": "proposal", "speech_id": "wic-2015-xi-jinping-keynote"})
+    assert total.expected == 5
+    (source,) = wic_events.sources(boilerplate=wic_events.sources()[0].boilerplate)
+    assert source.id == "wic-2015-opening-news-release"
+    with pytest.raises(TypeError, match="speeches.kind is filtered by one value, not by a list"):
+        wic_events.speeches(kind=["keynote", "address"])

@@ -36,6 +36,7 @@ from .models import (
     Source,
     SourceSentence,
     date_fields,
+    json_text,
     reference_fields,
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
@@ -215,9 +216,7 @@ def row_values(record: Record, columns: list[str]) -> tuple:
 
 
 def _sql_value(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return value
+    return json_text(value) if isinstance(value, (dict, list)) else value
 
 
 # --- the build -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
-from .models import MODELS_BY_TABLE, Record
+from .models import MODELS_BY_TABLE, Record, json_text
 
 if TYPE_CHECKING:
     import pandas
@@ -95,9 +95,19 @@ def iter_records(model: type[RecordType], connection: sqlite3.Connection | None 
     order = ", ".join(f'"{name}"' for name in model.primary_key) or "rowid"
     columns = ", ".join(f'"{name}"' for name in fields)
     query = f'SELECT {columns} FROM "{model.table}" WHERE {where} ORDER BY {order}'
+    values = [_filter_value(model, name, value) for name, value in filters.items()]
     with _given_or_own(connection) as reading:
-        for row in reading.execute(query, list(filters.values())):
+        for row in reading.execute(query, values):
             yield _record_from_row(model, row)
+
+
+def _filter_value(model: type[Record], name: str, value: Any) -> Any:
+    """A filter's value as the column stores it: a list or object as its JSON text."""
+    if isinstance(value, (list, dict)) and name in _json_fields(model):
+        return json_text(value)
+    if isinstance(value, (list, dict, set, tuple)):
+        raise TypeError(f"{model.table}.{name} is filtered by one value, not by a {type(value).__name__}")
+    return value
 
 
 @contextmanager

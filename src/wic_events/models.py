@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import hashlib
+import json
 import re
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
@@ -112,6 +113,12 @@ def latest_day(date: str) -> datetime.date:
     month = parts[1] if len(parts) > 1 else 12
     day = parts[2] if len(parts) > 2 else calendar.monthrange(year, month)[1]
     return datetime.date(year, month, day)
+
+
+def json_text(value: list[Any] | dict[str, Any]) -> str:
+    """How a list or object field is stored in SQLite: as JSON text with sorted keys, so that equal
+    values are equal texts."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def references(table: str, description: str, **kwargs: Any) -> Any:
@@ -262,8 +269,6 @@ class Source(Record):
     def _file_needs_hash(self) -> Source:
         if self.file is not None and self.sha256 is None:
             raise FieldError("sha256", "a source that carries a file must give its sha256")
-        if self.file is not None and self.text is not None:
-            raise FieldError("text", "give the text inline or in a file, not both: the build reads the file's text into this field")
         return self
 
 

@@ -171,6 +171,9 @@ class RecordValidator:
                 self.problems.append(Problem(location, "sha256 does not match the inline text", "sha256"))
             self.source_texts[source.id] = source.text
             return
+        if source.text is not None:
+            self.problems.append(Problem(location, "give the text inline or in a file, not both: the build reads the file's text into this field", "text"))
+            return
         try:
             path = (self.data_dir / source.file).resolve()
             content = path.read_bytes() if path.is_relative_to(self.data_dir.resolve()) and path.is_file() else None
