@@ -116,6 +116,7 @@ def test_home_page_has_title_description_license_source_and_about(site: Site):
     assert f"<h1>{publishing.TITLE}</h1>" in html
     assert "Every fact is tied to the exact words of a source" in html
     assert f'<a href="{publishing.LICENSE_URL}">{publishing.LICENSE}</a>' in html
+    assert "remain under their publishers&#39; terms" in html or "remain under their publishers' terms" in html
     assert f'<a href="/{DB}/sources">' in html and f'<a href="/{DB}/build_info">' in html
 
 

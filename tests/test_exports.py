@@ -198,6 +198,7 @@ def test_frictionless_finds_a_broken_reference_and_a_value_outside_the_vocabular
 def test_the_table_schemas_derive_from_the_models(exported, connection):
     descriptor = json.loads((exported["datapackage"] / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert descriptor["description"].endswith("remain under their publishers' terms.")  # the carried source texts
     assert descriptor["sources"] == [{"title": source.title, "path": source.url} for source in loader.records(MODELS_BY_TABLE["sources"], connection)]
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
     assert list(resources) == TABLES

@@ -37,6 +37,7 @@ from .loader import connect, iter_records, records
 from .models import (
     DERIVED_MODELS,
     RECORD_MODELS,
+    SOURCE_TEXTS_TERMS,
     AlternateName,
     BuildInfo,
     Event,
@@ -255,7 +256,7 @@ def _export_datapackage(connection: sqlite3.Connection, output_dir: Path) -> lis
         "profile": "tabular-data-package",
         "name": "wic-events",
         "title": "World Internet Conference events",
-        "description": "Events, speeches, people, organizations and places of the World Internet Conference, each fact tied to its source.",
+        "description": "Events, speeches, people, organizations and places of the World Internet Conference, each fact tied to its source. " + SOURCE_TEXTS_TERMS,
         "version": info.package_version,
         "schema_version": info.schema_version,
         "input_digest": info.input_digest,

@@ -27,6 +27,12 @@ from pydantic import (
 SCHEMA_VERSION = "1.0.0"
 """Version of the public SQL contract; bump the major part on a breaking change."""
 
+SOURCE_TEXTS_TERMS = (
+    "CC BY 4.0 covers the records; the source documents whose text the sources table carries, "
+    "for checking each quote, remain under their publishers' terms."
+)
+"""Said wherever the data's licence is, since the carried texts are not the project's to license."""
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # [0-9], not \d: \d also matches other scripts' digits ("２０１５"), which SQLite's date functions do not read.
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$"
@@ -259,7 +265,7 @@ class Source(Record):
     published_on: PartialDate | None = Field(None, description="Publication date, ISO 8601; empty when the document does not state it.")
     file: str | None = Field(None, description="Path of the carried text under data/, when the project carries the document.")
     sha256: Sha256 | None = Field(None, description="SHA-256 of the carried file's bytes, lowercase hex.")
-    text: str | None = Field(None, description="Full text of the carried file (UTF-8); empty for sources the project does not carry.")
+    text: str | None = Field(None, description="Full text of the carried file (UTF-8), under its publisher's terms, not the dataset's licence; empty for sources the project does not carry.")
     boilerplate: list[Text] = Field(
         default_factory=list,
         description="Passages of the text that carry no fact (a page footer), reviewed by hand and left out of coverage.",

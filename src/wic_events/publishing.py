@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, Record, date_fields
+from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, SOURCE_TEXTS_TERMS, Record, date_fields
 
 DATABASE_NAME = "wic_events"
 CONFIG_FILE = "datasette.yaml"
@@ -36,7 +36,7 @@ LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 DESCRIPTION = (
     "Events, speeches, participants, people, organizations and places of the World Internet Conference "
     "(Wuzhen, China; yearly since 2014). Every fact is tied to the exact words of a source: see the "
-    "evidence table, or the query 'Evidence behind a record'."
+    "evidence table, or the query 'Evidence behind a record'. " + SOURCE_TEXTS_TERMS
 )
 # The same text with links to the places a newcomer starts from. Only constants go in here:
 # nothing from the data, which Datasette would then show unescaped.
@@ -47,6 +47,7 @@ DESCRIPTION_HTML = (
     f'<a href="/{DATABASE_NAME}/events">events</a> and <a href="/{DATABASE_NAME}/people">people</a>, or the '
     f'<a href="/{DATABASE_NAME}/-/queries">ready-made queries</a>. Each table lists what its columns hold; names in '
     "a row link to the row they name, and a row's page lists the rows that point to it.</p>"
+    f"<p>{SOURCE_TEXTS_TERMS}</p>"
 )
 
 # Everything a visitor may do; --default-deny refuses the rest (writes, stored queries, debug pages).
