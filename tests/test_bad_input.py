@@ -568,6 +568,21 @@ def source_with_both_a_file_and_inline_text(data: Path) -> list[Expected]:
 
 
 @case
+def empty_source_document(data: Path) -> list[Expected]:
+    (data / "sources" / "empty.txt").write_text("\n")
+    source = {"id": "empty-source", "title": "Empty", "language": "en", "file": "sources/empty.txt", "sha256": hashlib.sha256(b"\n").hexdigest()}
+    (data / "sources" / "empty.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
+    return [Expected("sources/empty.json", ("'sources/empty.txt' holds no text",), path="sources[0]", field="file")]
+
+
+@case
+def empty_text_where_a_field_may_be_left_out(data: Path) -> list[Expected]:
+    """An empty text would be stored as '' beside the NULLs of fields left out, and CSV cannot tell them apart."""
+    at = change_record(data, "speeches", {"title": ""}, kind="keynote")
+    return [Expected(BUNDLE, ("'' should be non-empty (or leave the field out)",), path=f"speeches[{at}].title", field="title")]
+
+
+@case
 def source_file_name_too_long(data: Path) -> list[Expected]:
     path = data / SOURCE_RECORD
     path.write_text(path.read_text(encoding="utf-8").replace('"file": "', '"file": "' + "x" * 5000), encoding="utf-8")

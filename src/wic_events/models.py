@@ -259,13 +259,13 @@ class Source(Record):
     search_fields: ClassVar[tuple[str, ...]] = ("title", "text")
     id: Slug = Field(description="Stable slug naming the source.")
     title: Text = Field(description="The document's title as published.")
-    publisher: str | None = Field(None, description="Who published the document.")
-    url: str | None = Field(None, description="Where the document is published.")
+    publisher: Text | None = Field(None, description="Who published the document.")
+    url: Text | None = Field(None, description="Where the document is published.")
     language: LanguageTag = Field(description="Language of the document (BCP 47 tag, e.g. 'en').")
     published_on: PartialDate | None = Field(None, description="Publication date, ISO 8601; empty when the document does not state it.")
-    file: str | None = Field(None, description="Path of the carried text under data/, when the project carries the document.")
+    file: Text | None = Field(None, description="Path of the carried text under data/, when the project carries the document.")
     sha256: Sha256 | None = Field(None, description="SHA-256 of the carried file's bytes, lowercase hex.")
-    text: str | None = Field(None, description="Full text of the carried file (UTF-8), under its publisher's terms, not the dataset's licence; empty for sources the project does not carry.")
+    text: Text | None = Field(None, description="Full text of the carried file (UTF-8), under its publisher's terms, not the dataset's licence; empty for sources the project does not carry.")
     boilerplate: list[Text] = Field(
         default_factory=list,
         description="Passages of the text that carry no fact (a page footer), reviewed by hand and left out of coverage.",
@@ -301,7 +301,7 @@ class Organization(Record):
     search_fields: ClassVar[tuple[str, ...]] = ("name", "abbreviation")
     id: Slug = Field(description="Stable slug naming the organization.")
     name: Text = Field(description="Official English name.")
-    abbreviation: str | None = Field(None, description="Common abbreviation, e.g. 'ITU'.")
+    abbreviation: Text | None = Field(None, description="Common abbreviation, e.g. 'ITU'.")
     kind: OrganizationKind = Field(description="What sort of organization it is.")
     country_code: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 code of its country; empty for international bodies.")
 
@@ -359,7 +359,7 @@ class Event(Record):
     id: Slug = Field(description="Stable slug naming the event, e.g. 'wic-2015-opening-ceremony'.")
     name: Text = Field(description="Name of the event in English.")
     kind: EventKind = Field(description="What sort of event it is.")
-    series: str | None = Field(None, description="The series the event belongs to, e.g. 'World Internet Conference'.")
+    series: Text | None = Field(None, description="The series the event belongs to, e.g. 'World Internet Conference'.")
     edition: int | None = Field(None, ge=1, description="Edition within the series (2 for the second WIC).")
     parent_id: Slug | None = references("events", "The event this one is part of.", default=None)
     sequence: int | None = Field(None, ge=1, description="Order among the events of the same parent, when a source states it.")
@@ -367,8 +367,8 @@ class Event(Record):
     end_date: PartialDate | None = Field(None, description="Last day, ISO 8601 (year or month precision allowed).")
     time_of_day: TimeOfDay | None = Field(None, description="morning, afternoon, evening, night, or 24-hour HH:MM when a source gives the time.")
     place_id: Slug | None = references("places", "Where the event took place.", default=None)
-    theme: str | None = Field(None, description="The event's theme, exactly as quoted in the source.")
-    unnamed_participants: str | None = Field(None, description="How the source refers to participants it does not name ('and others', 'attending guests').")
+    theme: Text | None = Field(None, description="The event's theme, exactly as quoted in the source.")
+    unnamed_participants: Text | None = Field(None, description="How the source refers to participants it does not name ('and others', 'attending guests').")
     source_id: Slug | None = references("sources", "The main source for the event.", default=None)
 
     @model_validator(mode="after")
@@ -471,8 +471,8 @@ class Speech(Record):
     on_behalf_of_id: Slug | None = references("people", "Whose speech it is, when someone else read it out.", default=None)
     delivery_mode: DeliveryMode = Field(description="How the speech was delivered.")
     kind: SpeechKind = Field(description="What sort of speech it is.")
-    title: str | None = Field(None, description="Title of the speech, when a source gives one.")
-    summary: str | None = Field(None, description="What the speech said, in the dataset's own words.")
+    title: Text | None = Field(None, description="Title of the speech, when a source gives one.")
+    summary: Text | None = Field(None, description="What the speech said, in the dataset's own words.")
     summary_id: Slug | None = references("summaries", "A summary the source gives for this speech together with others.", default=None)
     reported_order: int | None = Field(None, ge=1, description="Place of the speech in the source's account of the event (1 = reported first); not necessarily the order of delivery.")
 
@@ -535,7 +535,7 @@ class Evidence(RecordWithDerivedId):
     source_id: Slug = references("sources", "The source quoted.")
     record_table: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] = Field(description="Table of the supported record.")
     record_id: Slug = Field(description="Id of the supported record.")
-    field: str | None = Field(None, description="The field the quote supports; empty when it supports the record as a whole.")
+    field: Text | None = Field(None, description="The field the quote supports; empty when it supports the record as a whole.")
     quote: Text = Field(description="The exact words of the source.")
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once.")
     start: int | None = Field(None, ge=0, description="Offset of the quote's first character in the source text; empty when not located.")
@@ -608,7 +608,7 @@ class Citation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     quote: Text = Field(description="The exact words of the source.")
-    field: str | None = Field(None, description="The field the quote supports; leave out when it supports the record as a whole.")
+    field: Text | None = Field(None, description="The field the quote supports; leave out when it supports the record as a whole.")
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once.")
     source_id: Slug | None = Field(None, description="The source quoted; defaults to the bundle's source_id.")
 

@@ -194,6 +194,9 @@ class RecordValidator:
         except UnicodeDecodeError as error:
             self.problems.append(Problem(location, f"'{source.file}' is not valid UTF-8 (offset {error.start})", "file"))
             return
+        if not source.text.strip():
+            self.problems.append(Problem(location, f"'{source.file}' holds no text: nothing could be quoted from it", "file"))
+            return
         self.source_texts[source.id] = source.text
         for position, passage in enumerate(source.boilerplate):
             if passage not in source.text:
