@@ -519,6 +519,15 @@ def citation_that_is_not_an_object(data: Path) -> list[Expected]:
 
 
 @case
+def bundle_source_id_that_names_no_source(data: Path) -> list[Expected]:
+    # Reported once, not once for every citation that falls back on it (141 of them).
+    bundle = load_bundle(data)
+    bundle["source_id"] = "no-such-source"
+    save_bundle(data, bundle)
+    return [Expected(BUNDLE, ("no source 'no-such-source' under data/sources/",), path="source_id", field="source_id")]
+
+
+@case
 def bundle_source_id_that_is_a_number(data: Path) -> list[Expected]:
     # Reported once, not once more for every citation that falls back on it.
     bundle = load_bundle(data)

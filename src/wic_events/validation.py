@@ -55,6 +55,10 @@ class RecordValidator:
         self.data_dir = data_dir
         self.problems = problems
         self.source_texts: dict[str, str | None] = {}
+        self.source_ids: set[str] = set()
+        """Every valid source read: all of them are, before any record that cites one (see ``reading``)."""
+        self.unknown_bundle_sources: set[tuple[str, str]] = set()
+        """(file, source_id) of each bundle whose source_id names no source, said once."""
         self.rejected: set[tuple[str, str]] = set()
         self.unread_files: dict[str, str] = {}
         """Files none of whose records could be read, each with its table (or ``*`` for a bundle)."""
@@ -80,12 +84,15 @@ class RecordValidator:
         data = dict(raw.data)
         citations = data.pop("evidence", []) if model is not Evidence else []
         if model is Evidence and raw.default_source_id and "source_id" not in data:
+            if not self._bundle_source_is_known(raw):
+                return []
             data["source_id"] = raw.default_source_id
         record = self._model(model, data, raw.location) if raw.valid else None
         if record is None:
             self._note_rejected(model, data)
             return []
         if isinstance(record, Source):
+            self.source_ids.add(record.id)
             self._read_source_text(record, raw.location)
         if isinstance(record, Evidence):
             return [(record, raw.location)] if self._check_evidence(record, raw.location) else []
@@ -95,6 +102,21 @@ class RecordValidator:
         if citations != []:  # most records carry none, and this runs for every record
             validated.extend(self._citations(record, citations, raw))
         return validated
+
+    def _bundle_source_is_known(self, raw: RawRecord) -> bool:
+        """Whether the source_id at the top of the record's bundle names a source read.
+
+        When it does not, that is said once for the bundle, not for each citation that relies on
+        it; a source that was read but found invalid has its own problem already.
+        """
+        source_id = raw.default_source_id
+        if source_id in self.source_ids:
+            return True
+        if (Source.table, source_id) not in self.rejected and (raw.location.file, source_id) not in self.unknown_bundle_sources:
+            self.unknown_bundle_sources.add((raw.location.file, source_id))
+            message = f"no source '{source_id}' under data/sources/; the quotes that do not name a source of their own are left unchecked until it is fixed"
+            self.problems.append(Problem(Location(raw.location.file, path="source_id"), message, "source_id"))
+        return False
 
     def _note_rejected(self, model: type[Record], data: dict[str, Any]) -> None:
         """Remember the id of an invalid record, so that records naming it are not also reported."""
@@ -149,6 +171,8 @@ class RecordValidator:
             source_id = citation.source_id or raw.default_source_id
             if source_id is None:
                 self.problems.append(Problem(location, "no source_id: name one in the citation or at the top of the bundle", "source_id"))
+                continue
+            if citation.source_id is None and not self._bundle_source_is_known(raw):
                 continue
             evidence = self._model(
                 Evidence,
