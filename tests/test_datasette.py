@@ -352,6 +352,8 @@ def check_search_everything(site: Site):
     assert {("speeches", "wic-2015-xi-jinping-keynote"), ("speech_points", "wic-2015-xi-jinping-keynote-principle-1"), ("sources", "wic-2015-opening-news-release")} <= found
     assert all("[sovereignty]" in row["matched_text"].lower() for row in rows)
     assert {row["in_table"] for row in site.rows(f"/{DB}/search_everything", q="Medvedev")} >= {"people", "sources"}
+    (other_name,) = site.rows(f"/{DB}/search_everything", q="习近平")
+    assert (other_name["in_table"], other_name["id"], other_name["matched_text"]) == ("people", "xi-jinping", "another name (zh-Hans)")
     # FTS syntax typed by a visitor is searched for as text, not an error.
     assert site.rows(f"/{DB}/search_everything", q='"U.S." AND (') == []
     assert site.rows(f"/{DB}/search_everything", q="") == []

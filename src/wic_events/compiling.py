@@ -121,7 +121,7 @@ def index_sql(model: type[Record]) -> list[str]:
     if model.table == "evidence":
         columns.append(("record_table", "record_id"))
     if model.table == "alternate_names":
-        columns.append(("entity_id",))
+        columns += [("entity_id",), ("name",)]  # the second for search_everything, which matches whole names
     if (sort := SORT.get(model.table)) and all(names[0] != sort for names in columns):
         # With the primary key after it: Datasette orders a sorted page by both.
         columns.append((sort, *model.primary_key))

@@ -128,6 +128,12 @@ def _search_everything_sql() -> str:
             f"from {table}_fts join {table} t on t.rowid = {table}_fts.rowid\n"
             f"where {table}_fts match '\"' || replace(:q, '\"', '\"\"') || '\"'"
         )
+    # Other names and spellings ("习近平" for Xi Jinping) are matched whole, through their index.
+    branches.append(
+        "select a.entity_table as in_table, a.entity_id as id, a.name as label, 'another name (' || a.language || ')' as matched_text\n"
+        "from alternate_names a\n"
+        "where a.name = :q"
+    )
     return "\nunion all\n".join(branches) + "\nlimit 200"
 
 
@@ -246,7 +252,8 @@ order by inside.depth, e.sequence, e.start_date, e.id""",
         "title": "Search everything",
         "description": (
             f"Full-text search over {', '.join(SEARCH_EVERYTHING_TABLES)} at once, for a word or an exact phrase "
-            "(word endings are ignored: 'proposal' also finds 'proposals'). Try q = sovereignty."
+            "(word endings are ignored: 'proposal' also finds 'proposals'), and for a whole other name of a person, "
+            "organization or place (习近平 finds Xi Jinping). Try q = sovereignty."
         ),
         "params": ["q"],
         "sql": _search_everything_sql(),
