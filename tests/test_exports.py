@@ -278,6 +278,10 @@ def test_popolo_holds_the_hard_cases(popolo):
     assert events["wic-2015-opening-ceremony"]["parent_id"] == "wic-2015"
     assert events["wic-2015-opening-ceremony"]["location"] == "Wuzhen"
     assert "parent_id" not in events["wic-2015"]
+    ceremony_attendees = [person["id"] for person in events["wic-2015-opening-ceremony"]["attendees"]]
+    assert len(ceremony_attendees) == len(set(ceremony_attendees)) == 15  # Liu Yunshan chairs and speaks: once
+    assert {"liu-yunshan", "wang-huning", "wu-hongbo"} <= set(ceremony_attendees) and "ban-ki-moon" not in ceremony_attendees
+    assert {"id": "xi-jinping", "name": "Xi Jinping"} in events["wic-2015-group-photo"]["attendees"]
     assert events["wic-2015"]["sources"] == [
         {"url": "http://www.china-embassy.org/eng/zgyw/t1325603.htm", "note": "Xi Jinping Attends Opening Ceremony of Second World Internet Conference and Delivers Keynote Speech"}
     ]

@@ -307,11 +307,13 @@ def _export_popolo(connection: sqlite3.Connection, output_dir: Path) -> list[Pat
     """One Popolo JSON document: persons, organizations, areas, memberships, events and speeches.
 
     Places become areas; positions become memberships (``role`` is the post's title, and
-    a post of a country points to that country's area); an event's theme is its
-    description; a speech's ``creator_id`` is the person who delivered it, and its
-    ``attribution_text`` names whose speech it is when it was read out on someone's
-    behalf. Other names carry their BCP 47 language tag in ``note``. Participants,
-    counts, speech points and evidence have no Popolo class; the other formats hold them.
+    a post of a country points to that country's area; a post known only on the day a source
+    states it, ``as_of``, has no Popolo date); an event's theme is its description, and the
+    people taking part in it, in any role, are its ``attendees``; a speech's ``creator_id`` is
+    the person who delivered it, and its ``attribution_text`` names whose speech it is when it
+    was read out on someone's behalf. Other names carry their BCP 47 language tag in ``note``.
+    Participants' roles, counts, speech points and evidence have no Popolo class; the other
+    formats hold them.
     """
     (info,) = records(BuildInfo, connection)
     lookup = _lookup(connection)
@@ -321,7 +323,7 @@ def _export_popolo(connection: sqlite3.Connection, output_dir: Path) -> list[Pat
         "organizations": (_organization(organization, connection, countries) for organization in iter_records(Organization, connection)),
         "areas": (_area(place) for place in iter_records(Place, connection)),
         "memberships": (_membership(position, countries) for position in iter_records(Position, connection)),
-        "events": (_event(event, lookup) for event in iter_records(Event, connection)),
+        "events": (_event(event, lookup, connection) for event in iter_records(Event, connection)),
         "speeches": (_speech(speech, lookup) for speech in iter_records(Speech, connection)),
     }
     meta = {**info.model_dump(include={"package_version", "schema_version", "input_digest", "built_at"}), "license": LICENSE["name"]}
@@ -399,9 +401,14 @@ def _membership(position: Position, countries: dict[str, str]) -> dict[str, Any]
     }
 
 
-def _event(event: Event, lookup: Callable[[type[Record], str | None], Any]) -> dict[str, Any]:
+def _event(event: Event, lookup: Callable[[type[Record], str | None], Any], connection: sqlite3.Connection) -> dict[str, Any]:
     place = lookup(Place, event.place_id)
     source = lookup(Source, event.source_id)
+    # Each person once, however many roles they had, in the order of their first participation.
+    attendees = connection.execute(
+        "SELECT pe.id, pe.name FROM participants pa JOIN people pe ON pe.id = pa.person_id WHERE pa.event_id = ? GROUP BY pe.id ORDER BY min(pa.id)",
+        (event.id,),
+    )
     return {
         "id": event.id,
         "name": event.name,
@@ -412,6 +419,7 @@ def _event(event: Event, lookup: Callable[[type[Record], str | None], Any]) -> d
         "end_date": event.end_date,
         "location": place.name if place else None,
         "sources": [{"url": source.url, "note": source.title}] if source and source.url else [],
+        "attendees": [{"id": person_id, "name": name} for person_id, name in attendees],
     }
 
 
