@@ -452,12 +452,13 @@ class Participant(RecordWithDerivedId):
 
 
 class Summary(Record):
-    """A summary a source gives for several speeches at once, kept once and linked from each."""
+    """What a source says of several speeches at once, kept once and linked from each: it is not
+    what any one of those speakers said alone."""
 
     table: ClassVar[str] = "summaries"
     search_fields: ClassVar[tuple[str, ...]] = ("text",)
     id: Slug = Field(description="Stable slug naming the summary.")
-    text: Text = Field(description="The summary, in the dataset's own words.")
+    text: Text = Field(description="What the source says of the speeches together, in the dataset's own words.")
 
 
 class Speech(Record):
