@@ -115,6 +115,22 @@ def malformed_json(data: Path) -> list[Expected]:
 
 
 @case
+def stray_quote_in_csv(data: Path) -> list[Expected]:
+    """The rest of the file is unread, so the many references to its people are not reported missing too."""
+    people = data / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8").replace("liu-yunshan,Liu Yunshan,", 'liu-yunshan,"Liu Yunshan"x,', 1), encoding="utf-8")
+    return [Expected("people.csv", ("malformed CSV", "',' expected after '\"'"), line=3)]
+
+
+@case
+def misspelled_table_in_bundle(data: Path) -> list[Expected]:
+    """The events under the misspelled key are unknown, so the records naming them are not reported too."""
+    path = data / BUNDLE
+    path.write_text(path.read_text(encoding="utf-8").replace('"events": [', '"event": [', 1), encoding="utf-8")
+    return [Expected(BUNDLE, ("unknown field(s) 'event'",), path="(top level)", field="event")]
+
+
+@case
 def malformed_json_line(data: Path) -> list[Expected]:
     line = append(data, "people/extra.jsonl", jsonl(PERSON) + '{"id": "cut-short",\n')
     return [Expected("people/extra.jsonl", ("malformed JSON", "(line 2, column"), line=line + 1)]

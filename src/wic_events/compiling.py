@@ -41,7 +41,7 @@ from .models import (
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import EVERYTHING, RECORD_SUFFIXES, ChunkStart, Share, input_files, read_share, record_files
+from .reading import EVERYTHING, RECORD_SUFFIXES, ChunkStart, Share, UnknownRecords, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
@@ -374,6 +374,9 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
                 if rows or seen or len(problems) > reported:
                     yield "chunk", chunk, dict(rows), seen, problems[reported:]
                 chunk, rows, seen, reported = raw.chunk, defaultdict(list), 0, len(problems)
+            continue
+        if type(raw) is UnknownRecords:
+            validator.rejected.add((raw.table, "*"))
             continue
         if raw.unit < 0:  # a source another process reports: read here for its text only
             before = len(problems)

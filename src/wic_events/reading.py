@@ -91,6 +91,14 @@ class ChunkStart(NamedTuple):
     chunk: int
 
 
+class UnknownRecords(NamedTuple):
+    """Comes from read_share where records could be there but are not known: the rest of a CSV
+    file after a malformed row, or a bundle's list under a key that names no table (``*``).
+    References into ``table`` are then not reported missing: they may name one of those."""
+
+    table: str
+
+
 def default_data_dir() -> Path:
     """The repository's data/ when running from a checkout, else the copy inside the package."""
     package_dir = Path(__file__).resolve().parent
@@ -140,7 +148,7 @@ def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]
 
 def read_share(
     data_dir: Path, problems: list[Problem], share: Share, files_with_records: set[str] | None = None
-) -> Iterator[RawRecord | ChunkStart]:
+) -> Iterator[RawRecord | ChunkStart | UnknownRecords]:
     """Yield every record under ``data_dir`` of ``share``; append what cannot be read to ``problems``.
 
     A file none of whose records could be read ends with a placeholder record (no data, not
@@ -181,7 +189,7 @@ def read_share(
             records = reader(path, relative, table, file_problems, unit_problems, file_units)
         try:
             for record in records:
-                if type(record) is ChunkStart:
+                if type(record) in (ChunkStart, UnknownRecords):
                     yield record
                     continue
                 in_sources_folder = relative.startswith(SOURCES_FOLDER + "/")
@@ -342,6 +350,8 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
         if table not in AUTHORED_MODELS or not isinstance(records, list):  # the schema errors above say why
+            if isinstance(records, list) and records:  # records, perhaps of a table whose name is misspelled
+                yield UnknownRecords("*")
             continue
         for position, record in enumerate(records):
             if not isinstance(record, dict):
@@ -526,6 +536,7 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                 if start := units.enter(unit):
                     yield start
                 problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
+            yield UnknownRecords(table)
 
 
 def _check_header(header: list[str], fields: dict[str, Any], location: Location) -> list[Problem]:
