@@ -439,8 +439,11 @@ def template_lines() -> list[str]:
 
 
 def test_the_record_template_is_a_valid_bundle_naming_every_field():
+    from wic_events.reading import _bundle_validator
+
     data = json.loads("\n".join(line for line in template_lines() if not line.lstrip().startswith("//")))
     bundle_model().model_validate(data)
+    assert [error.message for error in _bundle_validator().iter_errors(data)] == []  # as the build checks a bundle
     for model in RECORD_MODELS:
         (example,) = data[model.table]
         assert list(example) == list(entry_model(model).model_fields), model.table

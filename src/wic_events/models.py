@@ -387,7 +387,7 @@ class Count(RecordWithDerivedId):
     """
 
     table: ClassVar[str] = "counts"
-    id: Slug = Field(None, description="Stable slug; defaults to '<event_id>-<subject>'.")
+    id: Slug | None = Field(None, description="Stable slug; defaults to '<event_id>-<subject>'.")
     event_id: Slug = references("events", "The event the number is about.")
     subject: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] = Field(
         description="What is counted, in snake_case: guests, countries_and_regions, continents, ..."
@@ -438,7 +438,7 @@ class Participant(RecordWithDerivedId):
     """One person's part in one event: one row per role."""
 
     table: ClassVar[str] = "participants"
-    id: Slug = Field(None, description="Stable slug; defaults to '<event_id>-<person_id>-<role>'.")
+    id: Slug | None = Field(None, description="Stable slug; defaults to '<event_id>-<person_id>-<role>'.")
     event_id: Slug = references("events", "The event.")
     person_id: Slug = references("people", "The person taking part.")
     role: Role = Field(description="The person's part in the event.")
@@ -492,7 +492,7 @@ class SpeechPoint(RecordWithDerivedId):
     table: ClassVar[str] = "speech_points"
     label_field: ClassVar[str | None] = "label"
     search_fields: ClassVar[tuple[str, ...]] = ("label", "text")
-    id: Slug = Field(None, description="Stable slug; defaults to '<speech_id>-<kind>-<ordinal>'.")
+    id: Slug | None = Field(None, description="Stable slug; defaults to '<speech_id>-<kind>-<ordinal>'.")
     speech_id: Slug = references("speeches", "The speech making the point.")
     ordinal: int = Field(ge=1, description="Position among the speech's points of the same kind, as the speech enumerates them.")
     kind: PointKind = Field(description="What sort of point it is.")
@@ -530,7 +530,7 @@ class Evidence(RecordWithDerivedId):
 
     table: ClassVar[str] = "evidence"
     search_fields: ClassVar[tuple[str, ...]] = ("quote",)
-    id: Annotated[str, StringConstraints(pattern=r"^ev-[0-9a-f]{16}$")] = Field(
+    id: Annotated[str, StringConstraints(pattern=r"^ev-[0-9a-f]{16}$")] | None = Field(
         None, description="Stable id derived from the table, record, field, source and quote."
     )
     source_id: Slug = references("sources", "The source quoted.")
