@@ -148,7 +148,7 @@ def test_coverage_fails_and_names_each_uncited_sentence(data_copy, tmp_path):
 def test_coverage_of_an_unknown_source_fails(built_db):
     result = run("coverage", "no-such-source", "--db", built_db)
     assert result.exit_code == 1
-    assert "Error: no carried source named no-such-source" in result.output
+    assert f"Error: no carried source named no-such-source in {built_db}" in result.output
 
 
 def test_show_prints_a_record_with_its_quotes(built_db):

@@ -247,7 +247,8 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool) -> No
     with _open(database) as connection:
         reports = source_coverage(connection, source_id)
     if not reports:
-        raise click.ClickException(f"no carried source {'named ' + source_id if source_id else 'in the database'}")
+        named = f"named {source_id} " if source_id else ""
+        raise click.ClickException(f"no carried source {named}in {database or db_path()}")
     complete = True
     for report in reports:
         total = len(report.cited) + len(report.uncited)
