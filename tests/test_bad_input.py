@@ -131,6 +131,15 @@ def misspelled_table_in_bundle(data: Path) -> list[Expected]:
 
 
 @case
+def comment_left_in_a_bundle(data: Path) -> list[Expected]:
+    path = data / BUNDLE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('  "events": [', '  // What happened.\n  "events": [', 1), encoding="utf-8")
+    line = text[: text.index('  "events": [')].count("\n") + 1
+    return [Expected(BUNDLE, ("malformed JSON", "JSON has no comments: delete the // lines"), line=line)]
+
+
+@case
 def malformed_json_line(data: Path) -> list[Expected]:
     line = append(data, "people/extra.jsonl", jsonl(PERSON) + '{"id": "cut-short",\n')
     return [Expected("people/extra.jsonl", ("malformed JSON", "(line 2, column"), line=line + 1)]
@@ -399,6 +408,16 @@ def quote_not_in_its_source(data: Path) -> list[Expected]:
 
 
 @case
+def quote_that_strays_from_its_source(data: Path) -> list[Expected]:
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015")
+    bundle["events"][at]["evidence"][0]["quote"] = "Liu Yunshan Chairs and Opens the Ceremony"
+    save_bundle(data, bundle)
+    where = "the source has its first 23 characters, then 'Addresses the Openin' where the quote has 'Opens the Ceremony'"
+    return [Expected(BUNDLE, ("quote not found", where), path=f"events[{at}].evidence[0]", field="quote")]
+
+
+@case
 def quote_with_other_spacing(data: Path) -> list[Expected]:
     bundle = load_bundle(data)
     at = position(bundle, "events", id="wic-2015")
@@ -430,6 +449,17 @@ def quote_whose_occurrences_overlap(data: Path) -> list[Expected]:
     save_bundle(data, bundle)
     path = f"events[{at}].evidence[{len(bundle['events'][at]['evidence']) - 1}]"
     return [Expected(BUNDLE, ("quote occurs 2 times in source 'echo'", "(1 to 2)"), path=path, field="occurrence")]
+
+
+@case
+def wrong_hash_and_a_quote_not_in_the_file(data: Path) -> list[Expected]:
+    """A wrong hash does not keep the quotes from being checked in the same run."""
+    path = data / SOURCE_RECORD
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["sources"][0]["sha256"] = "0" * 64
+    path.write_text(json.dumps(record), encoding="utf-8")
+    expected = CASES["quote_not_in_its_source"](data)
+    return [Expected(SOURCE_RECORD, ("the document changed, or the hash is wrong",), path="sources[0]", field="sha256"), *expected]
 
 
 @case

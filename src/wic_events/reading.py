@@ -296,7 +296,9 @@ def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
         return _JSON.decode(text)
     except json.JSONDecodeError as error:
         line = location.line + error.lineno - 1 if location.line else error.lineno
-        problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno})"))
+        # The record template's comments are the likeliest cause: JSON has none.
+        hint = "; JSON has no comments: delete the // lines" if text[error.pos : error.pos + 2] in ("//", "/*") else ""
+        problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno}){hint}"))
     except ValueError as error:
         problems.append(Problem(location, f"malformed JSON: {error}"))
     except RecursionError:

@@ -209,10 +209,10 @@ class RecordValidator:
             return
         digest = _sha256(content)
         if digest != source.sha256:
+            # Its quotes are still checked against the file: if only the hash is wrong, the same run says so too.
             self.problems.append(
                 Problem(location, f"the file's sha256 is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
             )
-            return
         try:
             source.text = content.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -250,7 +250,7 @@ class RecordValidator:
         starts = _starts_of(quote, text)
         found = len(starts)
         if found == 0:
-            self.problems.append(Problem(location, f"quote not found in source '{evidence.source_id}': {_preview(quote)}{_near_miss(quote, text)}", "quote"))
+            self.problems.append(Problem(location, f"quote not found in source '{evidence.source_id}': {_preview(quote)}{_near_miss(quote, text) or _where_it_differs(quote, text)}", "quote"))
             return False
         wanted = evidence.occurrence
         if wanted is None and found > 1:
@@ -313,6 +313,22 @@ def _sha256(content: bytes) -> str:
 
 def _preview(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _where_it_differs(quote: str, text: str) -> str:
+    """Where a quote that is not in the text stops matching it: after the longest start of the
+    quote that the text holds, found by halving (every shorter start is in the text too)."""
+    found, too_long = 0, len(quote)
+    while too_long - found > 1:
+        middle = (found + too_long) // 2
+        if quote[:middle] in text:
+            found = middle
+        else:
+            too_long = middle
+    if found < 10:  # a few characters in common say nothing
+        return ""
+    at = text.find(quote[:found]) + found
+    return f" (the source has its first {found} characters, then {_preview(text[at : at + 20], 30)} where the quote has {_preview(quote[found : found + 20], 30)})"
 
 
 def _near_miss(quote: str, text: str) -> str:
