@@ -140,6 +140,24 @@ def comment_left_in_a_bundle(data: Path) -> list[Expected]:
 
 
 @case
+def malformed_sources_file(data: Path) -> list[Expected]:
+    """Its sources are unknown, so the records citing them are not reported too."""
+    path = data / SOURCE_RECORD
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"sources": [', '"sources": [,', 1), encoding="utf-8")
+    line = text[: text.index('"sources": [')].count("\n") + 1
+    return [Expected(SOURCE_RECORD, ("malformed JSON", "Expecting value"), line=line)]
+
+
+@case
+def csv_row_with_a_cell_too_many(data: Path) -> list[Expected]:
+    """The row's id is known, and so are the records naming it: they are not reported too."""
+    people = data / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8").replace("liu-yunshan,Liu Yunshan,Liu Yunshan,", "liu-yunshan,Liu Yunshan,Liu Yunshan,,", 1), encoding="utf-8")
+    return [Expected("people.csv", ("5 cells where the header has 4",), line=3)]
+
+
+@case
 def malformed_json_line(data: Path) -> list[Expected]:
     line = append(data, "people/extra.jsonl", jsonl(PERSON) + '{"id": "cut-short",\n')
     return [Expected("people/extra.jsonl", ("malformed JSON", "(line 2, column"), line=line + 1)]

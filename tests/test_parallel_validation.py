@@ -87,9 +87,9 @@ def replace_lines(path: Path, numbers: range, text: str) -> None:
 BREAKAGES = {
     # Problems before a chunk's first record, and more of them than the limit.
     "bad lines across chunks": (lambda data: replace_lines(data / "events" / "events.jsonl", range(11, 61), "{\n"), None),
-    # A CSV that cannot be read past its fourth row: the rows after it are unknown, but rows
-    # before it were read, so references to the unknown rows are reported (the file is not unread).
-    "a CSV that stops": (lambda data: replace_lines(data / "positions" / "positions.csv", range(4, 5), 'x"y,z\n'), None),
+    # A CSV that cannot be read past its fourth row (a quote in the middle of a cell): the rows
+    # after it are unknown, so references into the table are not reported missing.
+    "a CSV that stops": (lambda data: replace_lines(data / "positions" / "positions.csv", range(4, 5), 'a,"b"x,c\n'), None),
     # All the rows some process reads of a file are bad, but the file as a whole gave records.
     "a bad run of rows": (lambda data: replace_lines(data / "positions" / "positions.csv", range(2, 11), "a,b,c,d,e,f,g,h,i,j\n"), None),
     # Lines that look blank but are not, and lines that are not UTF-8.

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import jsonschema
 
-from .models import PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
+from .models import MODELS_BY_TABLE, PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
 from .problems import InvalidData, Location, Problem
 from .schemas import bundle_model
 
@@ -137,7 +137,11 @@ def _files_under(data_dir: Path) -> Iterator[Path]:
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         for name in names:
             path = Path(folder, name)
-            if not name.startswith(".") and path.is_file():
+            try:
+                is_file = path.is_file()
+            except OSError as error:  # a folder that can be listed but not entered
+                refuse(error)
+            if not name.startswith(".") and is_file:
                 yield path
 
 
@@ -208,6 +212,10 @@ def read_share(
             files_with_records.add(relative)
         if yielded == 0 and len(problems) > problems_before:
             yield RawRecord(table, {}, Location(relative), valid=False)
+        if yielded == 0 and file_units is not units and (file_problems or len(problems) > problems_before):
+            # Every process reads the sources, one reports their problems: each must know that
+            # sources may be missing, so as not to say that a record cites one that is not there.
+            yield UnknownRecords(Source.table)
 
 
 class _Units:
@@ -352,7 +360,7 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
         if table not in AUTHORED_MODELS or not isinstance(records, list):  # the schema errors above say why
-            if isinstance(records, list) and records:  # records, perhaps of a table whose name is misspelled
+            if table not in MODELS_BY_TABLE and isinstance(records, list) and records:  # perhaps a table's name misspelled
                 yield UnknownRecords("*")
             continue
         for position, record in enumerate(records):
@@ -531,6 +539,8 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                     continue
                 if len(row) != len(header):
                     problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
+                    # Passed on invalid, with the cells it has: records naming its id are not reported too.
+                    yield RawRecord(table, dict(zip(header, row)), location, valid=False, unit=unit)
                     continue
                 yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location, unit=unit)
         except csv.Error as error:  # it stops the file in every process: its owner is the next unit's

@@ -112,7 +112,8 @@ class RecordValidator:
         source_id = raw.default_source_id
         if source_id in self.source_ids:
             return True
-        if (Source.table, source_id) not in self.rejected and (raw.location.file, source_id) not in self.unknown_bundle_sources:
+        maybe_unread = {(Source.table, source_id), (Source.table, "*")} & self.rejected  # a source file could not be read
+        if not maybe_unread and (raw.location.file, source_id) not in self.unknown_bundle_sources:
             self.unknown_bundle_sources.add((raw.location.file, source_id))
             message = f"no source '{source_id}' under data/sources/; the quotes that do not name a source of their own are left unchecked until it is fixed"
             self.problems.append(Problem(Location(raw.location.file, path="source_id"), message, "source_id"))
