@@ -70,3 +70,30 @@ def test_a_bundle_with_an_unknown_field_fails_the_schema():
     bad = {"people": [{"id": "x", "name": "X", "sort_name": "X", "nickname": "Y"}]}
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
     assert [list(error.absolute_path) for error in errors] == [["people", 0]]
+
+
+def test_schema_writes_nothing_when_a_file_cannot_be_written(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    write_text = Path.write_text
+
+    def refuse_the_last(path, *arguments, **options):
+        if path.name.startswith(".people.schema.json"):  # root, who runs CI, may write anywhere
+            raise PermissionError(13, "Permission denied", str(path))
+        return write_text(path, *arguments, **options)
+
+    monkeypatch.setattr(Path, "write_text", refuse_the_last)
+    result = CliRunner().invoke(cli, ["schema", "--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {tmp_path / 'schema' / 'people.schema.json'}: Permission denied\n"
+    assert list(tmp_path.rglob("*.json")) == [] and not (tmp_path / "datasette.yaml").exists()
+    assert list(tmp_path.rglob(".*.tmp")) == []
+
+
+def test_schema_check_accepts_files_whose_lines_end_in_crlf(tmp_path):
+    runner = CliRunner()
+    options = ["--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")]
+    assert runner.invoke(cli, ["schema", *options]).exit_code == 0
+    for path in [*(tmp_path / "schema").iterdir(), tmp_path / "datasette.yaml"]:
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # as a checkout with autocrlf writes them
+    assert runner.invoke(cli, ["schema", "--check", *options]).exit_code == 0

@@ -131,7 +131,7 @@ def validate(data_dir: Path | None, output_format: str) -> None:
 def schema(output: Path, config_file: Path, check: bool) -> None:
     """Write the JSON Schema files and datasette.yaml, derived from the models."""
     from .publishing import render_config
-    from .schemas import holds, stale_schema_files, write_schema_files
+    from .schemas import holds, schema_file_texts, stale_schema_files, write_all
 
     if check:
         stale = stale_schema_files(output)
@@ -142,16 +142,12 @@ def schema(output: Path, config_file: Path, check: bool) -> None:
             sys.exit(1)
         click.echo("Schema files and Datasette configuration match the models.")
         return
+    schema_files = schema_file_texts(output)
     try:
-        config_file.parent.mkdir(parents=True, exist_ok=True)  # first, so that no file is written if it fails
-    except OSError as error:
-        raise click.ClickException(_printable(str(CannotWrite.because(config_file, error)))) from None
-    try:
-        written = write_schema_files(output)
-        config_file.write_text(render_config(), encoding="utf-8")
-    except OSError as error:
-        raise click.ClickException(_printable(str(CannotWrite.because(Path(error.filename or output), error)))) from None
-    click.echo(f"Wrote {len(written)} schema files to {output} and {config_file}.")
+        write_all({config_file: render_config(), **schema_files})
+    except CannotWrite as error:
+        raise click.ClickException(_printable(str(error))) from None
+    click.echo(f"Wrote {len(schema_files)} schema files to {output} and {config_file}.")
 
 
 @cli.command()

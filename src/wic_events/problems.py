@@ -62,7 +62,8 @@ class CannotWrite(Exception):
     def because(cls, path: Path, error: OSError) -> CannotWrite:
         """The error for ``path``, naming the file that stands where a folder should be, if one does."""
         if isinstance(error, (FileExistsError, NotADirectoryError)):
-            blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), None)
+            failed = Path(error.filename) if error.filename else path.parent  # the folder that could not be made or entered
+            blocking = next((folder for folder in (failed, *failed.parents) if folder.exists() and not folder.is_dir()), None)
             if blocking is not None:
                 return cls(f"cannot write {path}: {blocking} is a file, not a folder")
         return cls(f"cannot write {path}: {error.strerror or error}")

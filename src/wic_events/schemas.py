@@ -8,12 +8,14 @@ typing through their ``$schema`` key; the build checks them with ``jsonschema``.
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from .problems import CannotWrite
 from .models import RECORD_MODELS, Citation, Evidence, Record, Slug, references
 
 BUNDLE_SCHEMA_FILE = "bundle.schema.json"
@@ -79,15 +81,31 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def write_schema_files(directory: Path) -> list[Path]:
-    """Write (or rewrite) every schema file into ``directory``; returns the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, document in schema_documents().items():
-        path = directory / name
-        path.write_text(render(document), encoding="utf-8")
-        written.append(path)
-    return written
+def schema_file_texts(directory: Path) -> dict[Path, str]:
+    """Each schema file's path in ``directory`` and the exact text it holds."""
+    return {directory / name: render(document) for name, document in schema_documents().items()}
+
+
+def write_all(texts: dict[Path, str]) -> None:
+    """Write each file, all or none: every text goes to a temporary file beside its path first,
+    and only when all are written do they replace the files. Raises CannotWrite, naming the file."""
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, text in texts.items():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporaries[path] = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                temporaries[path].write_text(text, encoding="utf-8", newline="\n")
+            except OSError as error:
+                raise CannotWrite.because(path, error) from None
+        for path, temporary in temporaries.items():
+            try:
+                os.replace(temporary, path)
+            except OSError as error:
+                raise CannotWrite.because(path, error) from None
+    finally:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
 
 
 def stale_schema_files(directory: Path) -> list[str]:
@@ -101,8 +119,9 @@ def stale_schema_files(directory: Path) -> list[str]:
 
 
 def holds(path: Path, text: str) -> bool:
-    """Whether the file at ``path`` holds exactly ``text`` (as UTF-8); False if it cannot be read."""
+    """Whether the file at ``path`` holds ``text`` as UTF-8, with either kind of line ending (a
+    checkout may turn them into CRLF); False if it cannot be read as such."""
     try:
-        return path.read_bytes() == text.encode("utf-8")
-    except OSError:  # missing, a folder, unreadable: not what the models generate either
+        return path.read_bytes().decode("utf-8").replace("\r\n", "\n") == text
+    except (OSError, UnicodeDecodeError):  # missing, a folder, unreadable, not UTF-8: not what the models generate either
         return False
