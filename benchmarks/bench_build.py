@@ -60,7 +60,7 @@ def run(command: list[str], stdin: str | None = None) -> dict[str, float]:
         while not finished.wait(0.05):
             peak_kb = max(peak_kb, tree_pss_kb(child.pid))
 
-    sampler = threading.Thread(target=sample)
+    sampler = threading.Thread(target=sample, daemon=True)  # it must not keep the benchmark alive if this fails
     sampler.start()
     if stdin is not None:
         child.stdin.write(stdin)

@@ -279,6 +279,7 @@ def test_popolo_holds_the_hard_cases(popolo):
     assert events["wic-2015-opening-ceremony"]["location"] == "Wuzhen"
     assert "parent_id" not in events["wic-2015"]
     ceremony_attendees = [person["id"] for person in events["wic-2015-opening-ceremony"]["attendees"]]
+    assert ceremony_attendees[:2] == ["xi-jinping", "liu-yunshan"]  # in the order the participations are written
     assert len(ceremony_attendees) == len(set(ceremony_attendees)) == 15  # Liu Yunshan chairs and speaks: once
     assert {"liu-yunshan", "wang-huning", "wu-hongbo"} <= set(ceremony_attendees) and "ban-ki-moon" not in ceremony_attendees
     assert {"id": "xi-jinping", "name": "Xi Jinping"} in events["wic-2015-group-photo"]["attendees"]
@@ -368,6 +369,13 @@ def test_an_export_that_cannot_finish_leaves_the_folder_as_it_was(built_db, tmp_
     assert result.output == f"Error: cannot write {output / 'people.csv'}: a folder of that name is in the way\n"
     assert sorted(path.name for path in output.iterdir()) == ["organizations.csv", "people.csv"]  # no scratch folder left
     assert (output / "organizations.csv").read_text() == "an earlier export\n"
+
+
+def test_a_failed_export_leaves_no_folder_it_made(built_db, tmp_path, monkeypatch):
+    monkeypatch.setitem(exports.EXPORTERS, "csv", lambda connection, folder: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(exports.CannotWrite, match="No space left on device"):
+        exports.export(built_db, "csv", tmp_path / "new" / "out")
+    assert not (tmp_path / "new" / "out").exists()
 
 
 def test_an_export_under_a_file_says_which_file_is_in_the_way(built_db, tmp_path):

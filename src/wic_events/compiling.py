@@ -593,8 +593,11 @@ def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], di
 
 
 def _fsync(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
+    try:
+        with path.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    except OSError as error:  # a full or failing disk, found only now
+        raise CannotWrite.because(path, error) from None
 
 
 def _check_integrity(connection: sqlite3.Connection) -> None:

@@ -90,6 +90,7 @@ def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str
 
 
 def _export_into(connection: sqlite3.Connection, format: str, output_dir: Path) -> list[Path]:
+    made = not output_dir.exists()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=output_dir, prefix=".wic-events-export-") as scratch:
@@ -98,8 +99,12 @@ def _export_into(connection: sqlite3.Connection, format: str, output_dir: Path) 
                 raise CannotWrite(f"cannot write {in_the_way[0]}: a folder of that name is in the way")
             for path, target in targets.items():
                 os.replace(path, target)
-    except OSError as error:
-        raise CannotWrite.because(output_dir, error) from None
+    except BaseException as error:
+        if made and output_dir.is_dir() and not any(output_dir.iterdir()):
+            output_dir.rmdir()  # the folder this export made, left as it was: absent
+        if isinstance(error, OSError):
+            raise CannotWrite.because(output_dir, error) from None
+        raise
     return list(targets.values())
 
 
@@ -404,9 +409,9 @@ def _membership(position: Position, countries: dict[str, str]) -> dict[str, Any]
 def _event(event: Event, lookup: Callable[[type[Record], str | None], Any], connection: sqlite3.Connection) -> dict[str, Any]:
     place = lookup(Place, event.place_id)
     source = lookup(Source, event.source_id)
-    # Each person once, however many roles they had, in the order of their first participation.
+    # Each person once, however many roles they had, in the order their participations were written.
     attendees = connection.execute(
-        "SELECT pe.id, pe.name FROM participants pa JOIN people pe ON pe.id = pa.person_id WHERE pa.event_id = ? GROUP BY pe.id ORDER BY min(pa.id)",
+        "SELECT pe.id, pe.name FROM participants pa JOIN people pe ON pe.id = pa.person_id WHERE pa.event_id = ? GROUP BY pe.id ORDER BY min(pa.rowid)",
         (event.id,),
     )
     return {
