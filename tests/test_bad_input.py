@@ -90,6 +90,13 @@ def csv_line(data: Path, relative: str, first_cell: str) -> int:
     return next(number for number, line in enumerate(lines, start=1) if line.split(",")[0] == first_cell)
 
 
+def edit_at(path: Path, marker: str, replacement: str) -> int:
+    """Replace the first ``marker`` in a file; returns the number of the line it starts on."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(marker, replacement, 1), encoding="utf-8")
+    return text[: text.index(marker)].count("\n") + 1
+
+
 def jsonl(*records: object) -> str:
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
@@ -117,44 +124,35 @@ def malformed_json(data: Path) -> list[Expected]:
 @case
 def stray_quote_in_csv(data: Path) -> list[Expected]:
     """The rest of the file is unread, so the many references to its people are not reported missing too."""
-    people = data / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace("liu-yunshan,Liu Yunshan,", 'liu-yunshan,"Liu Yunshan"x,', 1), encoding="utf-8")
-    return [Expected("people.csv", ("malformed CSV", "',' expected after '\"'"), line=3)]
+    line = edit_at(data / "people.csv", "liu-yunshan,Liu Yunshan,", 'liu-yunshan,"Liu Yunshan"x,')
+    return [Expected("people.csv", ("malformed CSV", "',' expected after '\"'"), line=line)]
 
 
 @case
 def misspelled_table_in_bundle(data: Path) -> list[Expected]:
     """The events under the misspelled key are unknown, so the records naming them are not reported too."""
-    path = data / BUNDLE
-    path.write_text(path.read_text(encoding="utf-8").replace('"events": [', '"event": [', 1), encoding="utf-8")
+    edit_at(data / BUNDLE, '"events": [', '"event": [')
     return [Expected(BUNDLE, ("unknown field(s) 'event'",), path="(top level)", field="event")]
 
 
 @case
 def comment_left_in_a_bundle(data: Path) -> list[Expected]:
-    path = data / BUNDLE
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('  "events": [', '  // What happened.\n  "events": [', 1), encoding="utf-8")
-    line = text[: text.index('  "events": [')].count("\n") + 1
+    line = edit_at(data / BUNDLE, '  "events": [', '  // What happened.\n  "events": [')
     return [Expected(BUNDLE, ("malformed JSON", "JSON has no comments: delete the // lines"), line=line)]
 
 
 @case
 def malformed_sources_file(data: Path) -> list[Expected]:
     """Its sources are unknown, so the records citing them are not reported too."""
-    path = data / SOURCE_RECORD
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('"sources": [', '"sources": [,', 1), encoding="utf-8")
-    line = text[: text.index('"sources": [')].count("\n") + 1
+    line = edit_at(data / SOURCE_RECORD, '"sources": [', '"sources": [,')
     return [Expected(SOURCE_RECORD, ("malformed JSON", "Expecting value"), line=line)]
 
 
 @case
 def csv_row_with_a_cell_too_many(data: Path) -> list[Expected]:
     """The row's id is known, and so are the records naming it: they are not reported too."""
-    people = data / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace("liu-yunshan,Liu Yunshan,Liu Yunshan,", "liu-yunshan,Liu Yunshan,Liu Yunshan,,", 1), encoding="utf-8")
-    return [Expected("people.csv", ("5 cells where the header has 4",), line=3)]
+    line = edit_at(data / "people.csv", "liu-yunshan,Liu Yunshan,Liu Yunshan,", "liu-yunshan,Liu Yunshan,Liu Yunshan,,")
+    return [Expected("people.csv", ("5 cells where the header has 4",), line=line)]
 
 
 @case
@@ -416,33 +414,29 @@ def cycle_in_place_parents(data: Path) -> list[Expected]:
     ]
 
 
-@case
-def quote_not_in_its_source(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["evidence"][0]["quote"] = "words the source never says"
-    save_bundle(data, bundle)
-    return [Expected(BUNDLE, (f"quote not found in source '{SOURCE_ID}'", "'words the source never says'"), path=f"events[{at}].evidence[0]", field="quote")]
+def _conference_quote(change: Callable[[str], str], *message: str) -> Callable[[Path], list[Expected]]:
+    """A case that changes the first quote cited for the conference with ``change``."""
+
+    def changed_quote(data: Path) -> list[Expected]:
+        bundle = load_bundle(data)
+        at = position(bundle, "events", id="wic-2015")
+        citation = bundle["events"][at]["evidence"][0]
+        citation["quote"] = change(citation["quote"])
+        save_bundle(data, bundle)
+        return [Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote")]
+
+    return changed_quote
 
 
-@case
-def quote_that_strays_from_its_source(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    bundle["events"][at]["evidence"][0]["quote"] = "Liu Yunshan Chairs and Opens the Ceremony"
-    save_bundle(data, bundle)
-    where = "the source has its first 23 characters, then 'Addresses the Openin' where the quote has 'Opens the Ceremony'"
-    return [Expected(BUNDLE, ("quote not found", where), path=f"events[{at}].evidence[0]", field="quote")]
-
-
-@case
-def quote_with_other_spacing(data: Path) -> list[Expected]:
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015")
-    quote = bundle["events"][at]["evidence"][0]["quote"]
-    bundle["events"][at]["evidence"][0]["quote"] = quote.upper()
-    save_bundle(data, bundle)
-    return [Expected(BUNDLE, ("quote not found", "other spacing or letter case"), path=f"events[{at}].evidence[0]", field="quote")]
+CASES["quote_not_in_its_source"] = _conference_quote(
+    lambda quote: "words the source never says", f"quote not found in source '{SOURCE_ID}'", "'words the source never says'"
+)
+CASES["quote_that_strays_from_its_source"] = _conference_quote(
+    lambda quote: "Liu Yunshan Chairs and Opens the Ceremony",
+    "quote not found",
+    "the source has its first 23 characters, then 'Addresses the Openin' where the quote has 'Opens the Ceremony'",
+)
+CASES["quote_with_other_spacing"] = _conference_quote(str.upper, "quote not found", "other spacing or letter case")
 
 
 @case
