@@ -1,7 +1,8 @@
 """Build the database while building the wheel, so that the wheel carries it.
 
 An editable install sees the file in src/wic_events/ directly; a regular wheel
-gets it, with data/ and datasette.yaml, through force_include.
+gets it, with the input files the build read, the JSON Schema files that the
+bundles name, and datasette.yaml, through force_include.
 """
 
 import sys
@@ -16,6 +17,7 @@ class DatabaseBuildHook(BuildHookInterface):
         sys.path.insert(0, str(root / "src"))
         from wic_events.compiling import build
         from wic_events.problems import InvalidData
+        from wic_events.reading import input_files
 
         database = root / "src" / "wic_events" / "wic_events.db"
         try:
@@ -26,6 +28,11 @@ class DatabaseBuildHook(BuildHookInterface):
                 return
             raise
         if version != "editable":
-            build_data["force_include"][str(database)] = "wic_events/wic_events.db"
-            build_data["force_include"][str(root / "data")] = "wic_events/data"
-            build_data["force_include"][str(root / "datasette.yaml")] = "wic_events/datasette.yaml"
+            included = build_data["force_include"]
+            included[str(database)] = "wic_events/wic_events.db"
+            # File by file, what the build reads: not an editor's swap file or other leftovers in data/.
+            for path in input_files(root / "data"):
+                included[str(path)] = f"wic_events/data/{path.relative_to(root / 'data').as_posix()}"
+            for path in sorted((root / "schema").glob("*.schema.json")):  # the bundles' "$schema" points here
+                included[str(path)] = f"wic_events/schema/{path.name}"
+            included[str(root / "datasette.yaml")] = "wic_events/datasette.yaml"

@@ -213,3 +213,13 @@ def test_serve_with_neither_database_nor_data_says_so(tmp_path):
     result = run("serve", "--db", tmp_path / "missing.db", "--data", tmp_path / "no-data")
     assert result.exit_code == 1
     assert f"Error: no database at {tmp_path / 'missing.db'} and no data folder to build it from" in result.output
+
+
+def test_serve_without_datasette_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "datasette" else find_spec(name, *rest))
+    result = run("serve")
+    assert result.exit_code == 1
+    assert result.output == "Error: serving needs Datasette: pip install 'wic-events[serve]'\n"

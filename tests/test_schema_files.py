@@ -97,3 +97,9 @@ def test_schema_check_accepts_files_whose_lines_end_in_crlf(tmp_path):
     for path in [*(tmp_path / "schema").iterdir(), tmp_path / "datasette.yaml"]:
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # as a checkout with autocrlf writes them
     assert runner.invoke(cli, ["schema", "--check", *options]).exit_code == 0
+
+
+def test_schema_check_where_there_is_no_schema_folder_says_so(tmp_path):
+    result = CliRunner().invoke(cli, ["schema", "--check", "--output", str(tmp_path / "schema"), "--config", str(tmp_path / "datasette.yaml")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: no schema folder at {tmp_path / 'schema'}: --check compares the files of a checkout of wic-events\n"

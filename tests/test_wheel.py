@@ -1,5 +1,6 @@
 """The built wheel carries the database and works outside the source tree, offline."""
 
+import json
 import os
 import subprocess
 import sys
@@ -22,9 +23,18 @@ def wheel(tmp_path_factory):
 
 
 def test_the_wheel_carries_database_data_and_configuration(wheel):
+    from wic_events.reading import input_files
+
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("wic_events/wic_events.db", "wic_events/datasette.yaml", "wic_events/data/events/wic-2015.json", "wic_events/data/people.csv"):
         assert needed in names
+    # The input files the build reads, and nothing else of data/.
+    packed_data = sorted(name.removeprefix("wic_events/data/") for name in names if name.startswith("wic_events/data/"))
+    assert packed_data == sorted(path.relative_to(ROOT / "data").as_posix() for path in input_files(ROOT / "data"))
+    # The JSON Schema each bundle names, at the path it names it by.
+    bundle = "wic_events/data/events/wic-2015.json"
+    schema = json.loads(zipfile.ZipFile(wheel).read(bundle))["$schema"]
+    assert os.path.normpath(os.path.join(os.path.dirname(bundle), schema)) in names
 
 
 def test_the_installed_wheel_loads_outside_the_source_tree(wheel, tmp_path):
@@ -40,3 +50,9 @@ def test_the_installed_wheel_loads_outside_the_source_tree(wheel, tmp_path):
     environment["PYTHONPATH"] = str(site)
     output = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True).stdout.split()
     assert output == [str(site / "wic_events"), "11", "Speech"]
+    # Installed beside someone else's data/ and datasette.yaml, it still uses its own copies.
+    (tmp_path / "data" / "sources").mkdir(parents=True)
+    (tmp_path / "datasette.yaml").write_text("{}\n")
+    code = "from wic_events.reading import default_data_dir; from wic_events.publishing import default_config_path; print(default_data_dir()); print(default_config_path())"
+    output = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True).stdout.split()
+    assert output == [str(site / "wic_events" / "data"), str(site / "wic_events" / "datasette.yaml")]

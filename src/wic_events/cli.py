@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import tempfile
@@ -134,6 +135,8 @@ def schema(output: Path, config_file: Path, check: bool) -> None:
     from .schemas import holds, schema_file_texts, stale_schema_files, write_all
 
     if check:
+        if not output.is_dir():
+            raise click.ClickException(f"no schema folder at {output}: --check compares the files of a checkout of wic-events")
         stale = stale_schema_files(output)
         if not holds(config_file, render_config()):
             stale.append(str(config_file))
@@ -199,6 +202,8 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 @click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: two a core]")
 def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
     """Build the database if it is missing or out of date, then serve it with Datasette."""
+    if importlib.util.find_spec("datasette") is None:
+        raise click.ClickException("serving needs Datasette: pip install 'wic-events[serve]'")
     from .compiling import is_stale
     from .publishing import CannotListen
     from .publishing import serve as run_datasette

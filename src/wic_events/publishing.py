@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+from .checkout import checkout_root
 from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, SOURCE_TEXTS_TERMS, Record, date_fields
 
 DATABASE_NAME = "wic_events"
@@ -362,9 +363,8 @@ def render_config() -> str:
 
 def default_config_path() -> Path:
     """The repository's datasette.yaml when running from a checkout, else the packaged copy."""
-    package_dir = Path(__file__).resolve().parent
-    checkout_copy = package_dir.parent.parent / CONFIG_FILE
-    return checkout_copy if checkout_copy.is_file() else package_dir / CONFIG_FILE
+    root = checkout_root()
+    return root / CONFIG_FILE if root else Path(__file__).resolve().parent / CONFIG_FILE
 
 
 def serve_command(database: Path, scratch: Path, host: str, port: int, config_file: Path | None = None) -> list[str]:

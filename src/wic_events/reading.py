@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import jsonschema
 
+from .checkout import checkout_root
 from .models import MODELS_BY_TABLE, PATTERN_DESCRIPTIONS, RECORD_MODELS, Source
 from .problems import InvalidData, Location, Problem
 from .schemas import bundle_model
@@ -101,11 +102,8 @@ class UnknownRecords(NamedTuple):
 
 def default_data_dir() -> Path:
     """The repository's data/ when running from a checkout, else the copy inside the package."""
-    package_dir = Path(__file__).resolve().parent
-    checkout_data = package_dir.parent.parent / "data"
-    if (checkout_data / SOURCES_FOLDER).is_dir():
-        return checkout_data
-    return package_dir / "data"
+    root = checkout_root()
+    return root / "data" if root else Path(__file__).resolve().parent / "data"
 
 
 def record_files(data_dir: Path) -> list[Path]:
