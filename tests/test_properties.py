@@ -23,6 +23,7 @@ from wic_events.cli import cli
 from wic_events.compiling import BuildResult, build
 from wic_events.models import RECORD_MODELS, Source
 from wic_events.problems import InvalidData, Location, Problem
+from wic_events import reading
 from wic_events.reading import RawRecord, read_records
 from wic_events.validation import RecordValidator
 
@@ -181,6 +182,37 @@ def csv_documents(draw: st.DrawFn, table: str) -> str:
 def test_any_csv_text(data_dir: Path, table: str, data: st.DataObject) -> None:
     text = data.draw(csv_documents(table) | st.text(max_size=200))
     build_with(data_dir, f"{table}/extra.csv", text.encode("utf-8", "surrogatepass"))
+
+
+spaces = st.text(alphabet=" \t\r\u3000\xa0", max_size=3)
+
+
+@SETTINGS
+@given(before=spaces, value=json_values, between=st.sampled_from(["", " ", "\n"]), after=spaces, ending=st.sampled_from(["", "\n", "\r\n"]), other=st.text(max_size=30))
+def test_a_json_line_reads_as_the_full_decoder_reads_it(before: str, value: object, between: str, after: str, ending: str, other: str) -> None:
+    """The scanner's short way (reading._parse_json_line) gives what the full way gives, value and problems."""
+    for line in (before + json.dumps(value) + after + ending, json.dumps(value) + between + other + ending, other + ending):
+        quick: list[Problem] = []
+        full: list[Problem] = []
+        location = Location("people/extra.jsonl", 1)
+        assert repr(reading._parse_json_line(line, location, quick)) == repr(reading._parse_json(line.rstrip("\r\n"), location, full))
+        assert quick == full
+
+
+cells = st.sampled_from(["", " ", "\t", "\u3000", "x", " x", "x "])
+
+
+@SETTINGS
+@given(rows=st.lists(st.lists(cells, min_size=0, max_size=3), min_size=1, max_size=5))
+def test_csv_rows_of_spaces_are_skipped_and_no_others(tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]) -> None:
+    data = tmp_path_factory.mktemp("data")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["id", "name", "sort_name"], *rows])
+    (data / "people.csv").write_text(out.getvalue(), encoding="utf-8")
+    problems: list[Problem] = []
+    lines = [record.location.line for record in read_records(data, problems)]
+    assert lines == [number for number, row in enumerate(rows, start=2) if "".join(row).strip()]
+    assert len(problems) == sum(1 for row in rows if "".join(row).strip() and len(row) != 3)
 
 
 @SETTINGS

@@ -41,7 +41,7 @@ from .models import (
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import EVERYTHING, RECORD_SUFFIXES, ChunkStart, Share, UnknownRecords, input_files, read_share, record_files
+from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
@@ -369,25 +369,25 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
     files_with_records: set[str] = set()
     chunk, rows, seen, reported = share.index, defaultdict(list), 0, 0  # the first chunk of the share
     for raw in read_share(data_dir, problems, share, files_with_records):
-        if type(raw) is ChunkStart:
-            if raw.chunk != chunk:
+        if type(raw) is not RawRecord:
+            if type(raw) is UnknownRecords:
+                validator.rejected.add((raw.table, "*"))
+            elif raw.chunk != chunk:
                 if rows or seen or len(problems) > reported:
                     yield "chunk", chunk, dict(rows), seen, problems[reported:]
                 chunk, rows, seen, reported = raw.chunk, defaultdict(list), 0, len(problems)
             continue
-        if type(raw) is UnknownRecords:
-            validator.rejected.add((raw.table, "*"))
-            continue
         if raw.unit < 0:  # a source another process reports: read here for its text only
             before = len(problems)
             for record, _location in validator.validate(raw):
-                if isinstance(record, Source) and record.boilerplate:
+                if type(record) is Source and record.boilerplate:
                     boilerplate[record.id] = record.boilerplate
             del problems[before:]
             continue
         for record, _location in validator.validate(raw):
-            rows[record.table].append(row_makers[record.table](record))
-            if isinstance(record, Source) and record.boilerplate:
+            table = record.table
+            rows[table].append(row_makers[table](record))
+            if type(record) is Source and record.boilerplate:
                 boilerplate[record.id] = record.boilerplate
         seen += 1
         if len(problems) >= MAX_PROBLEMS_BEFORE_STOP:

@@ -23,8 +23,9 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from functools import cache
+from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -165,7 +166,8 @@ def read_share(
     units = _Units(share)
     for path in record_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
-        if relative.startswith(SOURCES_FOLDER + "/"):
+        in_sources_folder = relative.startswith(SOURCES_FOLDER + "/")
+        if in_sources_folder:
             reports = share.index == 0
             file_units = _Units(EVERYTHING, stamp=0 if reports else -1)
         else:
@@ -190,11 +192,12 @@ def read_share(
             reader = _read_jsonl if path.suffix.lower() == ".jsonl" else _read_csv
             records = reader(path, relative, table, file_problems, unit_problems, file_units)
         try:
-            for record in records:
-                if type(record) in (ChunkStart, UnknownRecords):
+            if table != "*" and (table == Source.table) == in_sources_folder:  # the records of a file in its place
+                yielded = yield from records
+            for record in records:  # what is left: a bundle's records, or misplaced ones, each checked
+                if type(record) is not RawRecord:  # a ChunkStart or UnknownRecords
                     yield record
                     continue
-                in_sources_folder = relative.startswith(SOURCES_FOLDER + "/")
                 if record.table == Source.table and not in_sources_folder:
                     problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
                     continue
@@ -224,14 +227,28 @@ class _Units:
         self.stamp = stamp  # a number every unit is given instead of its own
         self.next = 0
         self.chunk: int | None = None  # of the units read last
+        self.start: ChunkStart | None = None
+        """Set by ``take`` when the unit it gave begins a chunk: the reader yields it (see ``started``)."""
+        self._chunk_end = 0  # ownership is decided once a chunk, not for every unit: take runs for every record
+        self._owned = False
 
     def take(self) -> int | None:
         """The next unit's number if the share owns it, else None: it is to be skipped unread."""
         unit = self.next
-        self.next += 1
-        if not self.share.owns(unit):
+        self.next = unit + 1
+        if unit >= self._chunk_end:
+            self._chunk_end = (chunk_of(unit) + 1) * CHUNK_UNITS
+            self._owned = self.share.owns(unit)
+            if self._owned:
+                self.start = self.enter(unit)
+        if not self._owned:
             return None
         return unit if self.stamp is None else self.stamp
+
+    def started(self) -> ChunkStart | None:
+        """The ChunkStart ``take`` set, once."""
+        start, self.start = self.start, None
+        return start
 
     def enter(self, unit: int) -> ChunkStart | None:
         """A ChunkStart if ``unit``, one of the share's own, is the first read of its chunk."""
@@ -291,6 +308,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
+_SCAN = _JSON.scan_once
 
 
 UNPARSED = object()
@@ -310,6 +328,23 @@ def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
     except RecursionError:
         problems.append(Problem(location, "malformed JSON: arrays or objects nested too deeply to read"))
     return UNPARSED
+
+
+def _parse_json_line(line: str, location: Location, problems: list[Problem]) -> Any:
+    """What _parse_json gives for one line of JSON Lines, the line end left on.
+
+    Most lines are one object and nothing else: the decoder's scanner reads them without the
+    checks around it, which cost as much again; any other line goes the full way, which says
+    what is wrong with it.
+    """
+    try:
+        value, end = _SCAN(line, 0)
+    except (StopIteration, ValueError, RecursionError):
+        pass
+    else:
+        if end == len(line) or not line[end:].strip(" \t\n\r"):  # JSON's own spaces: others are extra data
+            return value
+    return _parse_json(line.rstrip("\r\n"), location, problems)  # so an error at the line end is on this line
 
 
 def _json_kind(value: Any) -> str:
@@ -469,17 +504,20 @@ def _has_text(line: bytes) -> bool:
         return False
 
 
-def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord | ChunkStart]:
+def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart, None, int]:
+    """The records of a JSON Lines file; returns how many it yielded."""
     first_unit = units.next
+    take = units.take
+    yielded = 0
     with path.open("rb") as handle:
         seen_any = False
         for line_number, raw_line in enumerate(handle, start=1):
-            unit = units.take()
+            unit = take()
             if unit is None:  # another process reads it; whether the file is all blank is every process's to know
                 seen_any = seen_any or _has_text(raw_line)
                 continue
-            if start := units.enter(unit):
-                yield start
+            if units.start:
+                yield units.started()
             location = Location(relative, line_number)
             try:
                 line = raw_line.decode("utf-8")
@@ -488,10 +526,10 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
                 continue
             if line_number == 1:
                 line = line.removeprefix("\ufeff")  # a byte order mark some editors write
-            if not line.strip():
+            if not line or line.isspace():
                 continue
             seen_any = True
-            record = _parse_json(line.rstrip("\r\n"), location, problems)  # so an error at the line end is on this line
+            record = _parse_json_line(line, location, problems)
             if record is UNPARSED:
                 continue
             if not isinstance(record, dict):
@@ -500,18 +538,22 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
             if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
                 problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
                 continue
-            yield RawRecord(table, record, location, unit=unit)
+            yielded += 1
+            yield RawRecord(table, record, location, None, True, unit)
     # Said by the owner of the file's last line (of the next unit if it has none), as after every line.
     last_unit = max(units.next - 1, first_unit)
     if not seen_any and units.share.owns(last_unit):
         if start := units.enter(last_unit):
             yield start
         problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+    return yielded
 
 
-def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Iterator[RawRecord]:
+def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
+    """The records of a CSV file; returns how many it yielded, those passed on invalid included."""
+    yielded = 0
     if not _is_text(path, relative, file_problems):
-        return
+        return yielded
     model = AUTHORED_MODELS[table]
     # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -521,32 +563,37 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
             header_problems = _check_header(header, model.model_fields, Location(relative, 1))
             if header_problems:
                 file_problems.extend(header_problems)
-                return
+                return yielded
+            take, width = units.take, len(header)
             starts_on = rows.line_num + 1
             for row in rows:
                 # line_num is the row's last line; a quoted cell may hold line breaks, and a record is
                 # named by the line it starts on.
                 line, starts_on = starts_on, rows.line_num + 1
-                unit = units.take()
+                unit = take()
                 if unit is None:
                     continue
-                if start := units.enter(unit):
-                    yield start
+                if units.start:
+                    yield units.started()
                 location = Location(relative, line)
-                if not "".join(row).strip():
+                if not (row and row[0][:1].strip()) and not "".join(row).strip():  # the whole row only when its start is blank
                     continue
-                if len(row) != len(header):
-                    problems.append(Problem(location, f"{len(row)} cells where the header has {len(header)} ({', '.join(header)})"))
+                if len(row) != width:
+                    problems.append(Problem(location, f"{len(row)} cells where the header has {width} ({', '.join(header)})"))
                     # Passed on invalid, with the cells it has: records naming its id are not reported too.
+                    yielded += 1
                     yield RawRecord(table, dict(zip(header, row)), location, valid=False, unit=unit)
                     continue
-                yield RawRecord(table, {name: cell for name, cell in zip(header, row) if cell != ""}, location, unit=unit)
+                yielded += 1
+                # An empty cell is a field left out; compress keeps the cells that are not empty.
+                yield RawRecord(table, dict(compress(zip(header, row), row)), location, None, True, unit)
         except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
             if (unit := units.take()) is not None:
-                if start := units.enter(unit):
-                    yield start
+                if units.start:
+                    yield units.started()
                 problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
             yield UnknownRecords(table)
+    return yielded
 
 
 def _check_header(header: list[str], fields: dict[str, Any], location: Location) -> list[Problem]:

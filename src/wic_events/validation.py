@@ -71,11 +71,13 @@ class RecordValidator:
             # that fails here (or carries citations, an unknown field to its model) goes the
             # full way below, which says what is wrong.
             try:
-                record = model.model_validate(raw.data)
+                # What model_validate calls, without the arguments it checks first.
+                record = model.__pydantic_validator__.validate_python(raw.data)
             except ValidationError:
                 pass
             else:
-                if _integers_fit(record):
+                integers = _integer_fields(model)
+                if not integers or _integers_fit(record, integers):
                     return [(record, raw.location)]
         if not raw.valid and not raw.data:  # a file whose records are unknown (see read_share)
             self.unread_files[raw.location.file] = raw.table
@@ -285,10 +287,9 @@ _SELF_CONTAINED = {model for model in RECORD_MODELS if model not in (Source, Evi
 to find in it, no stated total whose table and columns must exist."""
 
 
-def _integers_fit(record: Record) -> bool:
-    """True when every integer field of a record of ``_SELF_CONTAINED`` fits SQLite's 64 bits."""
-    names = _integer_fields(type(record))
-    return not names or all(value is None or value in _SQLITE_INTEGERS for value in map(record.__dict__.get, names))
+def _integers_fit(record: Record, names: tuple[str, ...]) -> bool:
+    """True when the fields ``names`` (see _integer_fields) of a record of ``_SELF_CONTAINED`` fit SQLite's 64 bits."""
+    return all(value is None or value in _SQLITE_INTEGERS for value in map(record.__dict__.get, names))
 
 
 @cache
