@@ -7,13 +7,16 @@ are made tiny, so that a small generated input is cut into many.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from wic_events import compiling, reading
+from wic_events.models import RECORD_MODELS
 from wic_events.problems import InvalidData
 
 GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
@@ -42,6 +45,21 @@ def test_the_database_is_the_same_whatever_the_number_of_processes(generated: Pa
     assert build_with(0, generated, tmp_path / "one.db", monkeypatch) == []
     assert build_with(processes, generated, tmp_path / "several.db", monkeypatch) == []
     assert (tmp_path / "one.db").read_bytes() == (tmp_path / "several.db").read_bytes()
+
+
+@pytest.mark.parametrize("batch_rows", [5, 1_000_000], ids=["in batches", "all at the end"])
+def test_the_full_text_indexes_hold_every_row_however_they_are_filled(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
+    """Rows go into the full-text indexes a batch at a time while loading, and the rest at the end."""
+    monkeypatch.setattr(compiling, "FTS_BATCH_ROWS", batch_rows)
+    assert build_with(2, generated, tmp_path / "built.db", monkeypatch) == []
+    with closing(sqlite3.connect(tmp_path / "built.db")) as connection:
+        tables = [model.table for model in RECORD_MODELS if model.search_fields]
+        counts = {table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
+        assert counts["speeches"] > 2 * 5  # with batches of 5, some are whole, and the rest goes in at the end
+        for table in tables:
+            # FTS5 compares the index with the table it indexes, and fails if a row is missing from it.
+            connection.execute(f'INSERT INTO "{table}_fts"("{table}_fts", rank) VALUES (\'integrity-check\', 1)')
+            assert connection.execute(f'SELECT count(*) FROM "{table}_fts_docsize"').fetchone()[0] == counts[table]
 
 
 def break_input(data: Path) -> None:
