@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import wic_events
-from wic_events.compiling import build, input_digest
+from wic_events.compiling import _check_integrity, build, input_digest
 from wic_events.problems import InvalidData
 
 from conftest import DATA_DIR
@@ -202,3 +202,19 @@ def test_the_input_digest_covers_every_byte_of_every_file(data_copy: Path) -> No
             assert input_digest(data_copy) != original, (path, at)
         path.write_bytes(content)
     assert input_digest(data_copy) == original
+
+
+def test_the_integrity_check_reads_the_written_file(built_db: Path, tmp_path: Path) -> None:
+    """The build's last check opens the finished file on a connection of its own: a broken page is found there."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(built_db, copy)
+    _check_integrity(copy)  # sound as built
+    with sqlite3.connect(copy) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_participants_person_id'").fetchone()
+    connection.close()
+    with copy.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\x0d" + b"\xff" * 11)  # a leaf page header claiming cells it does not have
+    with pytest.raises(RuntimeError, match="quick_check failed"):
+        _check_integrity(copy)

@@ -18,7 +18,7 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -306,10 +306,11 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
     """Write the database to ``path``, on disk (fsync) and checked when this returns."""
     workers = _worker_count(data_dir)
     # Reading every input byte again for the digest takes seconds at a million events; a thread
-    # does it meanwhile (hashing and reading let other threads run). So does the fsync at the end.
+    # does it meanwhile (hashing and reading let other threads run). So do the fsync and the
+    # integrity check at the end.
     # The workers start before the database is opened, so that they hold no copy of the connection.
     with (
-        ThreadPoolExecutor(max_workers=1) as background,
+        ThreadPoolExecutor(max_workers=3) as background,
         closing(_Workers(data_dir, workers) if workers else _validate(data_dir)) as messages,
         closing(sqlite3.connect(path, isolation_level=None)) as connection,
     ):
@@ -326,10 +327,10 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         if not problems and not any(connection.execute(f'SELECT EXISTS (SELECT 1 FROM "{model.table}")').fetchone()[0] for model in RECORD_MODELS):
             # A wrong --data folder would otherwise replace the database with an empty one.
             problems.append(Problem(Location("."), f"no records found in the data folder; records are kept in {', '.join(RECORD_SUFFIXES)} files (see the README)"))
-        findings = duplicates
         # Every record was read unless the load stopped at the problem limit; only then would the
         # cross-record checks report little but the records left unread.
-        if len(problems) < MAX_PROBLEMS_BEFORE_STOP:
+        checked_across = len(problems) < MAX_PROBLEMS_BEFORE_STOP
+        if checked_across:
             # Before the cross-record checks, which look rows up by these columns.
             for model in (*RECORD_MODELS, SourceSentence):
                 for statement in index_sql(model):
@@ -339,21 +340,32 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             # the site would read all of evidence to find a record_id.
             connection.execute("PRAGMA analysis_limit = 1000")
             connection.execute("ANALYZE")
-            findings = duplicates + cross_record_findings(connection)
+        on_disk: list[Future[None]] = []
+        if not problems and not duplicates:
+            # Likely to pass: finish and commit the database now, so that its integrity check, with a
+            # connection of its own in a thread, runs while this one checks across records.
+            counts, digest = _finish(connection, digest_of_input.result())
+            on_disk = [background.submit(_fsync, path), background.submit(_check_integrity, path)]
+        findings = duplicates + (cross_record_findings(connection) if checked_across else [])
         if findings:
             problems.extend(locate(data_dir, findings))
         if problems:
             raise InvalidData(problems)
-        for statement in view_sql():
-            connection.execute(statement)
-        counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
-        digest = digest_of_input.result()
-        _write_build_info(connection, counts, digest)
-        connection.execute("COMMIT")
-        on_disk = background.submit(_fsync, path)
-        _check_integrity(connection)
-        on_disk.result()
+        for job in on_disk:
+            job.result()
         return BuildResult(path, counts, digest)
+
+
+def _finish(connection: sqlite3.Connection, digest: str) -> tuple[dict[str, int], str]:
+    """Write the views and build_info, commit, and let other connections read; the row counts and digest."""
+    for statement in view_sql():
+        connection.execute(statement)
+    counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
+    _write_build_info(connection, counts, digest)
+    connection.execute("COMMIT")
+    connection.execute("PRAGMA locking_mode = NORMAL")
+    connection.execute("SELECT 1 FROM sqlite_master").fetchone()  # the exclusive lock goes with the next read
+    return counts, digest
 
 
 # Reading and validating yields messages: ("chunk", its number, rows by table, records read,
@@ -613,16 +625,17 @@ def _fsync(path: Path) -> None:
         raise CannotWrite.because(path, error) from None
 
 
-def _check_integrity(connection: sqlite3.Connection) -> None:
-    # check_references has already checked every foreign key of the authored tables, naming the
-    # record at fault; checking them again here would take as long again. The derived tables remain.
-    broken = [row for model in DERIVED_MODELS if reference_fields(model) for row in connection.execute(f'PRAGMA foreign_key_check("{model.table}")')]
-    if broken:
-        raise RuntimeError(f"foreign_key_check failed after validation passed: {broken[:5]}")
-    (status,) = connection.execute("PRAGMA quick_check").fetchone()
-    if status != "ok":
-        raise RuntimeError(f"quick_check failed: {status}")
-
+def _check_integrity(path: Path) -> None:
+    """Raise RuntimeError if SQLite finds the written database broken: a bug, not bad input."""
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+        # check_references has already checked every foreign key of the authored tables, naming the
+        # record at fault; checking them again here would take as long again. The derived tables remain.
+        broken = [row for model in DERIVED_MODELS if reference_fields(model) for row in connection.execute(f'PRAGMA foreign_key_check("{model.table}")')]
+        if broken:
+            raise RuntimeError(f"foreign_key_check failed after validation passed: {broken[:5]}")
+        (status,) = connection.execute("PRAGMA quick_check").fetchone()
+        if status != "ok":
+            raise RuntimeError(f"quick_check failed: {status}")
 
 
 def is_stale(database: Path, data_dir: Path) -> bool:
