@@ -125,3 +125,22 @@ def test_list_and_object_columns_can_be_filtered_by_their_value():
     assert source.id == "wic-2015-opening-news-release"
     with pytest.raises(TypeError, match="speeches.kind is filtered by one value, not by a list"):
         wic_events.speeches(kind=["keynote", "address"])
+
+
+def test_search_finds_a_record_by_a_whole_other_name():
+    (hit,) = wic_events.search(" 习近平 ")
+    assert (hit.table, hit.record.id, hit.rank) == ("people", "xi-jinping", float("-inf"))
+    assert [hit.record.id for hit in wic_events.search("Дмитрий Медведев")] == ["dmitry-medvedev"]
+    assert wic_events.search("习") == []  # whole names only, as on the site
+
+
+def test_search_gives_a_record_found_by_its_other_name_and_its_text_once(built_db, tmp_path):
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(built_db.read_bytes())
+    with sqlite3.connect(copy) as connection:
+        connection.execute("INSERT INTO alternate_names VALUES ('people', 'dmitry-medvedev', 'Medvedev', 'en')")
+    connection.close()
+    with wic_events.connect(copy) as connection:
+        hits = wic_events.search("Medvedev", connection)
+    assert [(hit.table, hit.record.id, hit.rank) for hit in hits if hit.table == "people"] == [("people", "dmitry-medvedev", float("-inf"))]
+    assert hits[0].table == "people" and len(hits) > 1  # then the quotes that name him

@@ -7,6 +7,7 @@ machinery, so ``import wic_events`` stays light and works from an installed whee
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -153,12 +154,16 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
 
     Words match after Porter stemming ("proposal" finds "proposals"). The search
     runs over every ``<table>_fts`` table; ranks from different tables are bm25 scores
-    over different texts, so the order across tables is approximate.
+    over different texts, so the order across tables is approximate. A query that is
+    a whole other name of a person, organization or place (``alternate_names``) finds
+    that record first, with the rank minus infinity: "习近平" finds Xi Jinping.
 
     >>> [(hit.table, hit.record.id) for hit in search("cyber sovereignty") if hit.table == "speech_points"]
     [('speech_points', 'wic-2015-xi-jinping-keynote-principle-1')]
     >>> [hit.record.id for hit in search("proposal")] == [hit.record.id for hit in search("proposals")] != []
     True
+    >>> [(hit.table, hit.record.id) for hit in search("习近平")]
+    [('people', 'xi-jinping')]
     """
     # Each word becomes a quoted FTS5 string, so that hyphens, quotes and operators in
     # user input ("Ki-moon", "AND") are searched for instead of parsed as FTS5 syntax.
@@ -167,6 +172,13 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
         return []
     hits = []
     with _given_or_own(connection) as reading:
+        # As the site's search_everything does: other names are matched whole, through their index.
+        named = reading.execute("SELECT DISTINCT entity_table, entity_id FROM alternate_names WHERE name = ?", (query.strip(),)).fetchall()
+        for table, ident in sorted(named):
+            model = MODELS_BY_TABLE[table]
+            columns = ", ".join(f'"{name}"' for name in model.model_fields)
+            row = reading.execute(f'SELECT {columns} FROM "{table}" WHERE id = ?', (ident,)).fetchone()
+            hits.append(SearchResult(table, _record_from_row(model, row), -math.inf))
         for model in MODELS_BY_TABLE.values():
             if not model.search_fields:
                 continue
@@ -179,7 +191,10 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             )
             for row in reading.execute(query_sql, (match, limit)):
                 hits.append(SearchResult(model.table, _record_from_row(model, row[:-1]), row[-1]))
-    return sorted(hits, key=lambda hit: hit.rank)[:limit]
+    best = {}
+    for hit in sorted(hits, key=lambda hit: hit.rank):  # a record found by its other name and its text comes once
+        best.setdefault((hit.table, *(getattr(hit.record, name) for name in hit.record.primary_key)), hit)
+    return list(best.values())[:limit]
 
 
 def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> pandas.DataFrame:
