@@ -571,6 +571,23 @@ def number_where_text_is_expected(data: Path) -> list[Expected]:
 
 
 @case
+def citation_with_a_misspelled_key_and_no_quote_in_a_bundle(data: Path) -> list[Expected]:
+    """Problems inside a citation name the citation's field, as they do for JSON Lines records."""
+    at = change_record(data, "events", {"evidence": [{"occurence": 2}, {"quote": 5}]}, id="wic-2015-group-photo")
+    return [
+        Expected(BUNDLE, ("unknown field(s) 'occurence'",), path=f"events[{at}].evidence[0]", field="occurence"),
+        Expected(BUNDLE, ("required field 'quote' is missing",), path=f"events[{at}].evidence[0]", field="quote"),
+        Expected(BUNDLE, ("expected a string, got 5",), path=f"events[{at}].evidence[1].quote", field="quote"),
+    ]
+
+
+@case
+def citation_in_json_lines_with_a_misspelled_key(data: Path) -> list[Expected]:
+    line = append(data, "people/extra.jsonl", jsonl({"id": "someone", "name": "Someone", "sort_name": "Someone", "evidence": [{"occurence": 2, "quote": "Xi Jinping"}]}))
+    return [Expected("people/extra.jsonl", ("unknown field",), line=line, path="evidence[0]", field="occurence")]
+
+
+@case
 def citation_that_is_not_an_object(data: Path) -> list[Expected]:
     at = change_record(data, "events", {"evidence": ["just a string"]}, id="wic-2015-group-photo")
     return [Expected(BUNDLE, ("expected an object", "'just a string'"), path=f"events[{at}].evidence[0]", field="evidence")]

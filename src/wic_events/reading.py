@@ -380,7 +380,7 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
         where = list(error.absolute_path)
         if len(where) >= 2 and isinstance(where[1], int):
             rejected.add((where[0], where[1]))
-        field = _field_name(where[2]) if len(where) >= 3 else (", ".join(map(_field_name, _named_keys(error))) or None)
+        field = _blamed_field(where, _named_keys(error))
         problems.append(Problem(Location(relative, path=_key_path(where)), _schema_message(error), field))
     if any(list(error.absolute_path) == ["source_id"] for error in errors):
         return  # every citation would repeat that the bundle names no valid source; the one problem above says so
@@ -388,7 +388,7 @@ def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int =
         for parts in _lone_surrogates(bundle, []):
             if len(parts) >= 2 and isinstance(parts[1], int) and (parts[0], parts[1]) not in rejected:
                 rejected.add((parts[0], parts[1]))
-                field = _field_name(parts[2]) if len(parts) >= 3 else None
+                field = _blamed_field(parts, [])
                 problems.append(Problem(Location(relative, path=_key_path(parts)), LONE_SURROGATE, field))
     source_id = bundle.get("source_id") if isinstance(bundle.get("source_id"), str) else None
     for table, records in bundle.items():
@@ -445,6 +445,16 @@ def _key_path(parts: list[Any]) -> str:
         else:  # a key with spaces, control characters or lone surrogates is shown quoted and escaped
             text += f"[{part!r}]"
     return text or "(top level)"
+
+
+def _blamed_field(where: list[Any], named: list[str]) -> str | None:
+    """The field a problem at key path ``where`` in a bundle is about: the record's own field, or
+    within a citation (``events[0].evidence[0]``) the citation's, as for JSON Lines and CSV records;
+    ``named`` are the keys an error of a whole object names (a field missing, or unknown)."""
+    inside = where[4:] if len(where) >= 4 and where[2] == "evidence" else where[2:]
+    if inside:
+        return _field_name(inside[0])
+    return ", ".join(map(_field_name, named)) or (_field_name(where[2]) if len(where) >= 3 else None)
 
 
 def _named_keys(error: jsonschema.ValidationError) -> list[str]:
