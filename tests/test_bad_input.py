@@ -26,6 +26,7 @@ import wic_events
 from wic_events.cli import cli
 from wic_events.compiling import build
 from wic_events.problems import InvalidData, Problem
+from wic_events.reading import RawRecord, Share, read_share
 
 BUNDLE = "events/wic-2015.json"
 SOURCE_RECORD = "sources/wic-2015-opening-news-release.json"
@@ -845,6 +846,65 @@ def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypat
 
     monkeypatch.setattr(Path, "open", refuse)
     assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Permission denied",))])
+
+
+def test_an_unreadable_file_outside_the_records_is_said_with_the_findings_across_records(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the input digest reads such a file; its failure does not hide what the checks find."""
+    (data_copy / "notes.txt").write_text("not a record file\n", encoding="utf-8")
+    expected = alternate_name_of_a_missing_person(data_copy)
+    real_open = Path.open
+
+    def refuse(path: Path, *args, **kwargs):
+        if path.name == "notes.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert_reported(data_copy, published, [*expected, Expected("notes.txt", ("cannot read the file: Permission denied",))])
+
+
+class FailsAfter:
+    """A file handle giving some lines, then an I/O error."""
+
+    def __init__(self, lines: list):
+        self.lines = lines
+
+    def __enter__(self) -> FailsAfter:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        return None
+
+    def __iter__(self):
+        yield from self.lines
+        raise OSError(5, "Input/output error")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_file_that_fails_partway_keeps_the_records_read_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Its records count as read (references to them are checked as usual), and the failure is said."""
+    (tmp_path / "people").mkdir()
+    if suffix == ".csv":
+        lines, read_before = ["id,name,sort_name\n", "a,A,A\n", "b,B,B\n"], ["id,name,sort_name\n", "a,A,A\n"]
+    else:
+        lines = [jsonl({"id": name, "name": name, "sort_name": name}) for name in "ab"]
+        read_before = [lines[0].encode()]
+    (tmp_path / "people" / f"p{suffix}").write_text("".join(lines), encoding="utf-8")
+    real_open = Path.open
+
+    def flaky(path: Path, mode: str = "r", *args, **kwargs):
+        # The CSV reader checks the whole file's bytes first, then reads its text: that fails.
+        if path.name == f"p{suffix}" and (suffix == ".jsonl" or "b" not in mode):
+            return FailsAfter(read_before)
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", flaky)
+    problems: list[Problem] = []
+    files: set[str] = set()
+    items = list(read_share(tmp_path, problems, Share(0, 1), files))
+    assert [item.data.get("id") for item in items if type(item) is RawRecord] == ["a"]
+    assert files == {f"people/p{suffix}"}
+    assert [str(problem) for problem in problems] == [f"people/p{suffix}: cannot read the file: Input/output error"]
 
 
 def test_unreadable_folder_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:

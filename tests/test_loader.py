@@ -139,8 +139,11 @@ def test_search_gives_a_record_found_by_its_other_name_and_its_text_once(built_d
     copy.write_bytes(built_db.read_bytes())
     with sqlite3.connect(copy) as connection:
         connection.execute("INSERT INTO alternate_names VALUES ('people', 'dmitry-medvedev', 'Medvedev', 'en')")
+        connection.execute("INSERT INTO alternate_names VALUES ('people', 'nobody', 'Ghost', 'en')")
     connection.close()
     with wic_events.connect(copy) as connection:
         hits = wic_events.search("Medvedev", connection)
     assert [(hit.table, hit.record.id, hit.rank) for hit in hits if hit.table == "people"] == [("people", "dmitry-medvedev", float("-inf"))]
     assert hits[0].table == "people" and len(hits) > 1  # then the quotes that name him
+    with wic_events.connect(copy) as connection:
+        assert wic_events.search("Ghost", connection) == []  # a name for no record, as a hand-edited database may hold

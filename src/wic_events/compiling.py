@@ -41,7 +41,7 @@ from .models import (
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
-from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, input_files, read_share, record_files
+from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
 
@@ -151,8 +151,8 @@ def fts_table_sql(model: type[Record]) -> str:
 
 
 def fts_append_sql(model: type[Record]) -> str:
-    """Index the rows after a given rowid. The build indexes each batch as it inserts it: the
-    validating process is still busy then, so the text is indexed without adding to the build time."""
+    """Index the rows after a given rowid. The build indexes rows while it loads, FTS_BATCH_ROWS of
+    a table at a time, so that the work is done while the validating processes are still busy."""
     columns = ", ".join(f'"{name}"' for name in model.search_fields)
     return f'INSERT INTO "{model.table}_fts"(rowid, {columns}) SELECT rowid, {columns} FROM "{model.table}" WHERE rowid > ?'
 
@@ -235,7 +235,7 @@ def input_digest(data_dir: Path) -> str:
             with path.open("rb") as handle:
                 digest.update(hashlib.file_digest(handle, "sha256").digest())
         except OSError as error:  # every input counts towards the digest, so one that cannot be read stops the build
-            raise InvalidData([Problem(Location(relative), f"cannot read the file: {error.strerror or error}")]) from None
+            raise InvalidData([cannot_read(relative, error)]) from None
     return digest.hexdigest()
 
 
@@ -340,12 +340,18 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             # the site would read all of evidence to find a record_id.
             connection.execute("PRAGMA analysis_limit = 1000")
             connection.execute("ANALYZE")
+        result: BuildResult | None = None
         on_disk: list[Future[None]] = []
         if not problems and not duplicates:
             # Likely to pass: finish and commit the database now, so that its integrity check, with a
             # connection of its own in a thread, runs while this one checks across records.
-            counts, digest = _finish(connection, digest_of_input.result())
-            on_disk = [background.submit(_fsync, path), background.submit(_check_integrity, path)]
+            try:
+                digest = digest_of_input.result()
+            except InvalidData as error:  # an input file that cannot be read, said with what the checks find
+                problems.extend(error.problems)
+            else:
+                result = BuildResult(path, _finish(connection, digest), digest)
+                on_disk = [background.submit(_fsync, path), background.submit(_check_integrity, path)]
         findings = duplicates + (cross_record_findings(connection) if checked_across else [])
         if findings:
             problems.extend(locate(data_dir, findings))
@@ -353,11 +359,12 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             raise InvalidData(problems)
         for job in on_disk:
             job.result()
-        return BuildResult(path, counts, digest)
+        assert result is not None, "with no problem found, the database was finished above"
+        return result
 
 
-def _finish(connection: sqlite3.Connection, digest: str) -> tuple[dict[str, int], str]:
-    """Write the views and build_info, commit, and let other connections read; the row counts and digest."""
+def _finish(connection: sqlite3.Connection, digest: str) -> dict[str, int]:
+    """Write the views and build_info, commit, and let other connections read; the row counts."""
     for statement in view_sql():
         connection.execute(statement)
     counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
@@ -365,7 +372,7 @@ def _finish(connection: sqlite3.Connection, digest: str) -> tuple[dict[str, int]
     connection.execute("COMMIT")
     connection.execute("PRAGMA locking_mode = NORMAL")
     connection.execute("SELECT 1 FROM sqlite_master").fetchone()  # the exclusive lock goes with the next read
-    return counts, digest
+    return counts
 
 
 # Reading and validating yields messages: ("chunk", its number, rows by table, records read,

@@ -178,7 +178,8 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             model = MODELS_BY_TABLE[table]
             columns = ", ".join(f'"{name}"' for name in model.model_fields)
             row = reading.execute(f'SELECT {columns} FROM "{table}" WHERE id = ?', (ident,)).fetchone()
-            hits.append(SearchResult(table, _record_from_row(model, row), -math.inf))
+            if row is not None:  # the build refuses a name for no record; a database edited by hand may hold one
+                hits.append(SearchResult(table, _record_from_row(model, row), -math.inf))
         for model in MODELS_BY_TABLE.values():
             if not model.search_fields:
                 continue

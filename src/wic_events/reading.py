@@ -194,21 +194,10 @@ def read_share(
         try:
             if table != "*" and (table == Source.table) == in_sources_folder:  # the records of a file in its place
                 yielded = yield from records
-            for record in records:  # what is left: a bundle's records, or misplaced ones, each checked
-                if type(record) is not RawRecord:  # a ChunkStart or UnknownRecords
-                    yield record
-                    continue
-                if record.table == Source.table and not in_sources_folder:
-                    problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
-                    continue
-                if record.table != Source.table and in_sources_folder:
-                    # Read before every source text is known, its quotes could not all be checked.
-                    file_problems.append(Problem(record.location, f"only source records go under data/sources/, which is read first; write these {record.table} records in another folder"))
-                    continue
-                yielded += 1
-                yield record
-        except OSError as error:  # unreadable (permissions, a file that vanished, an I/O error)
-            file_problems.append(Problem(Location(relative), f"cannot read the file: {error.strerror or error}"))
+            else:
+                yielded = yield from _placed(records, in_sources_folder, problems, file_problems)
+        except OSError as error:  # a bundle that cannot be read (the other readers say so themselves)
+            file_problems.append(cannot_read(relative, error))
         if yielded and files_with_records is not None:
             files_with_records.add(relative)
         if yielded == 0 and len(problems) > problems_before:
@@ -217,6 +206,30 @@ def read_share(
             # Every process reads the sources, one reports their problems: each must know that
             # sources may be missing, so as not to say that a record cites one that is not there.
             yield UnknownRecords(Source.table)
+
+
+def _placed(records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sources_folder: bool, problems: list[Problem], file_problems: list[Problem]) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
+    """The records of a bundle, or of a file in the wrong folder, but those in the wrong place; returns how many it yielded."""
+    yielded = 0
+    for record in records:
+        if type(record) is not RawRecord:  # a ChunkStart or UnknownRecords
+            yield record
+            continue
+        if record.table == Source.table and not in_sources_folder:
+            problems.append(Problem(record.location, "source records belong under data/sources/, which is read first"))
+            continue
+        if record.table != Source.table and in_sources_folder:
+            # Read before every source text is known, its quotes could not all be checked.
+            file_problems.append(Problem(record.location, f"only source records go under data/sources/, which is read first; write these {record.table} records in another folder"))
+            continue
+        yielded += 1
+        yield record
+    return yielded
+
+
+def cannot_read(relative: str, error: OSError) -> Problem:
+    """The problem of an unreadable file: permissions, a file that vanished, an I/O error."""
+    return Problem(Location(relative), f"cannot read the file: {error.strerror or error}")
 
 
 class _Units:
@@ -519,90 +532,96 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
     first_unit = units.next
     take = units.take
     yielded = 0
-    with path.open("rb") as handle:
-        seen_any = False
-        for line_number, raw_line in enumerate(handle, start=1):
-            unit = take()
-            if unit is None:  # another process reads it; whether the file is all blank is every process's to know
-                seen_any = seen_any or _has_text(raw_line)
-                continue
-            if units.start:
-                yield units.started()
-            location = Location(relative, line_number)
-            try:
-                line = raw_line.decode("utf-8")
-            except UnicodeDecodeError as error:
-                problems.append(Problem(location, f"invalid UTF-8 (byte {raw_line[error.start]:#04x} at column {error.start + 1}); save the file as UTF-8"))
-                continue
-            if line_number == 1:
-                line = line.removeprefix("\ufeff")  # a byte order mark some editors write
-            if not line or line.isspace():
-                continue
-            seen_any = True
-            record = _parse_json_line(line, location, problems)
-            if record is UNPARSED:
-                continue
-            if not isinstance(record, dict):
-                problems.append(Problem(location, f"each line holds one JSON object, not {_json_kind(record)}"))
-                continue
-            if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
-                problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
-                continue
-            yielded += 1
-            yield RawRecord(table, record, location, None, True, unit)
-    # Said by the owner of the file's last line (of the next unit if it has none), as after every line.
-    last_unit = max(units.next - 1, first_unit)
-    if not seen_any and units.share.owns(last_unit):
-        if start := units.enter(last_unit):
-            yield start
-        problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+    try:
+        with path.open("rb") as handle:
+            seen_any = False
+            for line_number, raw_line in enumerate(handle, start=1):
+                unit = take()
+                if unit is None:  # another process reads it; whether the file is all blank is every process's to know
+                    seen_any = seen_any or _has_text(raw_line)
+                    continue
+                if units.start:
+                    yield units.started()
+                location = Location(relative, line_number)
+                try:
+                    line = raw_line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    problems.append(Problem(location, f"invalid UTF-8 (byte {raw_line[error.start]:#04x} at column {error.start + 1}); save the file as UTF-8"))
+                    continue
+                if line_number == 1:
+                    line = line.removeprefix("\ufeff")  # a byte order mark some editors write
+                if not line or line.isspace():
+                    continue
+                seen_any = True
+                record = _parse_json_line(line, location, problems)
+                if record is UNPARSED:
+                    continue
+                if not isinstance(record, dict):
+                    problems.append(Problem(location, f"each line holds one JSON object, not {_json_kind(record)}"))
+                    continue
+                if _SURROGATE_ESCAPE.search(line) and (found := list(_lone_surrogates(record, []))):
+                    problems.extend(Problem(Location(relative, line_number, _key_path(parts)), LONE_SURROGATE, _field_name(parts[0])) for parts in found)
+                    continue
+                yielded += 1
+                yield RawRecord(table, record, location, None, True, unit)
+        # Said by the owner of the file's last line (of the next unit if it has none), as after every line.
+        last_unit = max(units.next - 1, first_unit)
+        if not seen_any and units.share.owns(last_unit):
+            if start := units.enter(last_unit):
+                yield start
+            problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
+    except OSError as error:  # unreadable: permissions, a file that vanished, an I/O error
+        file_problems.append(cannot_read(relative, error))
     return yielded
 
 
 def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a CSV file; returns how many it yielded, those passed on invalid included."""
     yielded = 0
-    if not _is_text(path, relative, file_problems):
-        return yielded
-    model = AUTHORED_MODELS[table]
-    # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = csv.reader(handle, strict=True)
-        try:
-            header = next(rows)
-            header_problems = _check_header(header, model.model_fields, Location(relative, 1))
-            if header_problems:
-                file_problems.extend(header_problems)
-                return yielded
-            take, width = units.take, len(header)
-            starts_on = rows.line_num + 1
-            for row in rows:
-                # line_num is the row's last line; a quoted cell may hold line breaks, and a record is
-                # named by the line it starts on.
-                line, starts_on = starts_on, rows.line_num + 1
-                unit = take()
-                if unit is None:
-                    continue
-                if units.start:
-                    yield units.started()
-                location = Location(relative, line)
-                if not (row and row[0][:1].strip()) and not "".join(row).strip():  # the whole row only when its start is blank
-                    continue
-                if len(row) != width:
-                    problems.append(Problem(location, f"{len(row)} cells where the header has {width} ({', '.join(header)})"))
-                    # Passed on invalid, with the cells it has: records naming its id are not reported too.
+    try:
+        if not _is_text(path, relative, file_problems):
+            return yielded
+        model = AUTHORED_MODELS[table]
+        # Streamed, not read whole: CSV files hold the biggest tables. utf-8-sig drops a byte order mark.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle, strict=True)
+            try:
+                header = next(rows)
+                header_problems = _check_header(header, model.model_fields, Location(relative, 1))
+                if header_problems:
+                    file_problems.extend(header_problems)
+                    return yielded
+                take, width = units.take, len(header)
+                starts_on = rows.line_num + 1
+                for row in rows:
+                    # line_num is the row's last line; a quoted cell may hold line breaks, and a record is
+                    # named by the line it starts on.
+                    line, starts_on = starts_on, rows.line_num + 1
+                    unit = take()
+                    if unit is None:
+                        continue
+                    if units.start:
+                        yield units.started()
+                    location = Location(relative, line)
+                    if not (row and row[0][:1].strip()) and not "".join(row).strip():  # the whole row only when its start is blank
+                        continue
+                    if len(row) != width:
+                        problems.append(Problem(location, f"{len(row)} cells where the header has {width} ({', '.join(header)})"))
+                        # Passed on invalid, with the cells it has: records naming its id are not reported too.
+                        yielded += 1
+                        yield RawRecord(table, dict(zip(header, row)), location, valid=False, unit=unit)
+                        continue
                     yielded += 1
-                    yield RawRecord(table, dict(zip(header, row)), location, valid=False, unit=unit)
-                    continue
-                yielded += 1
-                # An empty cell is a field left out; compress keeps the cells that are not empty.
-                yield RawRecord(table, dict(compress(zip(header, row), row)), location, None, True, unit)
-        except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
-            if (unit := units.take()) is not None:
-                if units.start:
-                    yield units.started()
-                problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
-            yield UnknownRecords(table)
+                    # An empty cell is a field left out; compress keeps the cells that are not empty.
+                    yield RawRecord(table, dict(compress(zip(header, row), row)), location, None, True, unit)
+            except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
+                if (unit := units.take()) is not None:
+                    if units.start:
+                        yield units.started()
+                    problems.append(Problem(Location(relative, rows.line_num), f"malformed CSV: {error}"))
+                yield UnknownRecords(table)
+    except OSError as error:  # unreadable: permissions, a file that vanished, an I/O error
+        file_problems.append(cannot_read(relative, error))
     return yielded
 
 
