@@ -375,6 +375,21 @@ def the_same_quote_cited_twice(data: Path) -> list[Expected]:
 
 
 @case
+def the_same_quote_cited_with_and_without_its_occurrence(data: Path) -> list[Expected]:
+    """occurrence 1 of a quote found once is the quote itself: the same fact, cited twice."""
+    bundle = load_bundle(data)
+    at = position(bundle, "events", id="wic-2015-group-photo")
+    citations = bundle["events"][at]["evidence"]
+    citations.append({**citations[0], "occurrence": 1})
+    save_bundle(data, bundle)
+    message = ("the same quote is cited twice for events 'wic-2015-group-photo'",)
+    return [
+        Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote"),
+        Expected(BUNDLE, message, path=f"events[{at}].evidence[{len(citations) - 1}]", field="quote"),
+    ]
+
+
+@case
 def alternate_name_of_a_missing_person(data: Path) -> list[Expected]:
     line = append(data, "alternate_names.csv", "people,nobody-at-all,无人,zh-Hans\n")
     return [Expected("alternate_names.csv", ("no people record with id 'nobody-at-all'",), line=line, field="entity_id")]

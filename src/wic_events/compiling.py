@@ -43,7 +43,7 @@ from .problems import CannotWrite, InvalidData, Location, Problem
 from .publishing import FACETS, SORT
 from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
-from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids
+from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
 
 MAX_PROBLEMS_BEFORE_STOP = 1_000
 WORKER_MIN_BYTES = 8 * 2**20
@@ -590,7 +590,7 @@ def _duplicate_finding(table: str, row: dict[str, Any]) -> tuple[str, str, str, 
     model = MODELS_BY_TABLE[table]
     key = "|".join(str(row[name]) for name in model.primary_key)
     if table == "evidence":  # its id is a hash of the citation, which would tell the author nothing
-        return table, key, "quote", f"the same quote is cited twice for {row['record_table']} '{row['record_id']}'; remove one of the two"
+        return repeated_citation(key, row["record_table"], row["record_id"])
     return table, key, model.primary_key[-1], f"{' + '.join(model.primary_key)} '{key}' is used by more than one {table} record"
 
 

@@ -480,8 +480,29 @@ def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
             yield "stated_totals", row_id, "expected", f"the source says {as_reported!r} ({expected}), but {actual} {table} record(s) match {conditions}"
 
 
+def repeated_citation(evidence_id: str, record_table: str, record_id: str) -> Finding:
+    """The finding for a citation that repeats another of the same record (its id names it, as the id is a hash)."""
+    return "evidence", evidence_id, "quote", f"the same quote is cited twice for {record_table} '{record_id}'; remove one of the two"
+
+
+def check_repeated_citations(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """A span of a source is cited once for a record's field. Two citations of the same quote get
+    the same evidence id, and the second is refused as it is inserted; this finds the same span
+    cited in two ways, as with and without ``occurrence: 1``. Quotes left unlocated (their source
+    text could not be read, which is a problem of its own) have no span to compare."""
+    span = ("record_table", "record_id", "field", "source_id", "start", '"end"')
+    query = (
+        f"SELECT e.id, e.record_table, e.record_id FROM evidence e JOIN "
+        f"(SELECT {', '.join(span)} FROM evidence WHERE start IS NOT NULL GROUP BY {', '.join(span)} HAVING count(*) > 1) d "
+        f"ON {' AND '.join(f'e.{column} IS d.{column}' for column in span)} ORDER BY e.rowid"
+    )
+    for evidence_id, record_table, record_id in connection.execute(query):
+        yield repeated_citation(evidence_id, record_table, record_id)
+
+
 CROSS_RECORD_CHECKS = (
     check_references,
+    check_repeated_citations,
     check_parent_cycles,
     check_event_dates,
     check_positions_of_participants,
