@@ -850,16 +850,21 @@ def test_bad_input_is_reported_where_it_is(name: str, data_copy: Path, published
     assert_reported(data_copy, published, expected)
 
 
-def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Running as root ignores file modes, so the refusal is simulated where files are opened.
+def refuse_to_open(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files called ``name`` cannot be opened. Running as root ignores file modes, so the refusal is
+    simulated where files are opened."""
     real_open = Path.open
 
     def refuse(path: Path, *args, **kwargs):
-        if path.name == "people.csv":
+        if path.name == name:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", refuse)
+
+
+def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_to_open("people.csv", monkeypatch)
     assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Permission denied",))])
 
 
@@ -867,14 +872,7 @@ def test_an_unreadable_file_outside_the_records_is_said_with_the_findings_across
     """Only the input digest reads such a file; its failure does not hide what the checks find."""
     (data_copy / "notes.txt").write_text("not a record file\n", encoding="utf-8")
     expected = alternate_name_of_a_missing_person(data_copy)
-    real_open = Path.open
-
-    def refuse(path: Path, *args, **kwargs):
-        if path.name == "notes.txt":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", refuse)
+    refuse_to_open("notes.txt", monkeypatch)
     assert_reported(data_copy, published, [*expected, Expected("notes.txt", ("cannot read the file: Permission denied",))])
 
 
