@@ -1,10 +1,6 @@
 """The compiled database: the public contract, keys, indexes, full-text search, views."""
 
-import hashlib
-import json
 import sqlite3
-from contextlib import closing
-from pathlib import Path
 
 import pytest
 
@@ -208,22 +204,3 @@ def test_an_overlapping_occurrence_of_a_quote_is_located(data_copy, tmp_path):
     with sqlite3.connect(tmp_path / "out.db") as connection:
         (start, end), = connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'echo'").fetchall()
     assert (start, end) == (16, 28) and text[start:end] == "go on, go on"
-
-
-@pytest.mark.parametrize("document", ["sources/attendees.csv", "documents/attendees.json"])
-def test_a_source_document_may_end_like_a_record_file(data_copy: Path, tmp_path: Path, document: str) -> None:
-    """A file a source names as its text is read as that text, not as records, whatever it ends in."""
-    text = "name,country\nBan Ki-moon,UN\n" if document.endswith(".csv") else '{"attendees": ["Ban Ki-moon"]}\n'
-    (data_copy / document).parent.mkdir(exist_ok=True)
-    (data_copy / document).write_text(text, encoding="utf-8")
-    source = {"id": "attendees", "title": "Attendees", "language": "en", "file": document, "sha256": hashlib.sha256(text.encode()).hexdigest()}
-    (data_copy / "sources" / "attendees-source.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
-    citation = {"source_id": "attendees", "record_table": "people", "record_id": "ban-ki-moon", "quote": "Ban Ki-moon"}
-    (data_copy / "evidence").mkdir()
-    (data_copy / "evidence" / "attendees.jsonl").write_text(json.dumps(citation) + "\n", encoding="utf-8")
-    result = build(data_copy, tmp_path / "out.db")
-    with closing(sqlite3.connect(tmp_path / "out.db")) as connection:
-        assert connection.execute("SELECT text FROM sources WHERE id = 'attendees'").fetchone() == (text,)
-        start = text.index("Ban Ki-moon")
-        assert connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'attendees'").fetchone() == (start, start + len("Ban Ki-moon"))
-    assert result.counts["sources"] == 2

@@ -108,42 +108,9 @@ def default_data_dir() -> Path:
 
 
 def record_files(data_dir: Path) -> list[Path]:
-    """Record files in reading order: data/sources/ first, then the rest by path.
-
-    A file a source names as its document (``file``) is that source's text, not records, even
-    when it ends in .json, .jsonl or .csv: a list of attendees carried as CSV, say.
-    """
+    """Record files in reading order: data/sources/ first, then the rest by path."""
     files = [path for path in _files_under(data_dir) if path.suffix.lower() in RECORD_SUFFIXES]
-    in_sources_folder = [path for path in files if path.relative_to(data_dir).parts[0] == SOURCES_FOLDER]
-    documents = {_resolved(data_dir / name) for path in in_sources_folder for name in _documents_named_in(path)} - {None}
-    if documents:
-        files = [path for path in files if _resolved(path) not in documents]
     return sorted(files, key=lambda path: (path.relative_to(data_dir).parts[0] != SOURCES_FOLDER, path.as_posix()))
-
-
-def _resolved(path: Path) -> Path | None:
-    try:
-        return path.resolve()
-    except (OSError, ValueError):  # a name with a NUL byte, say: the source's own check says what is wrong with it
-        return None
-
-
-def _documents_named_in(path: Path) -> list[str]:
-    """The ``file`` of each source record in a record file, as far as it can be read: what cannot be
-    is said when the file is read as records."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            rows: list[Any] = list(csv.DictReader(text.splitlines()))
-        elif suffix == ".jsonl":
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            bundle = json.loads(text)
-            rows = bundle.get(Source.table, []) if isinstance(bundle, dict) else []
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error, RecursionError):
-        return []
-    return [row["file"] for row in rows if isinstance(row, dict) and isinstance(row.get("file"), str) and row["file"]] if isinstance(rows, list) else []
 
 
 def input_files(data_dir: Path) -> list[Path]:
