@@ -26,7 +26,7 @@ import wic_events
 from wic_events.cli import cli
 from wic_events.compiling import build
 from wic_events.problems import InvalidData, Problem
-from wic_events.reading import RawRecord, Share, read_share
+from wic_events.reading import RawRecord, Share, UnknownRecords, read_share
 
 BUNDLE = "events/wic-2015.json"
 SOURCE_RECORD = "sources/wic-2015-opening-news-release.json"
@@ -386,6 +386,20 @@ def the_same_quote_cited_with_and_without_its_occurrence(data: Path) -> list[Exp
     return [
         Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote"),
         Expected(BUNDLE, message, path=f"events[{at}].evidence[{len(citations) - 1}]", field="quote"),
+    ]
+
+
+@case
+def source_document_that_ends_like_a_record_file(data: Path) -> list[Expected]:
+    """Every .csv, .json or .jsonl file under data/ is read as records: the source says how to carry such a document."""
+    text = "name,country\nBan Ki-moon,UN\n"
+    (data / "sources" / "attendees.csv").write_text(text, encoding="utf-8")
+    source = {"id": "attendees", "title": "Attendees", "language": "en", "file": "sources/attendees.csv", "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    (data / "sources" / "attendees.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
+    return [
+        Expected("sources/attendees.json", ("'sources/attendees.csv' ends like a record file", "carry the document as 'sources/attendees.csv.txt'"), path="sources[0]", field="file"),
+        Expected("sources/attendees.csv", ("unknown column(s) 'name', 'country'",), line=1),
+        Expected("sources/attendees.csv", ("missing required column(s) 'id', 'title', 'language'",), line=1),
     ]
 
 
@@ -868,10 +882,11 @@ def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypat
     assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Permission denied",))])
 
 
-def test_an_unreadable_file_outside_the_records_is_said_with_the_findings_across_records(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the input digest reads such a file; its failure does not hide what the checks find."""
+@pytest.mark.parametrize("other_mistake", [alternate_name_of_a_missing_person, malformed_json_line], ids=["found across records", "found reading"])
+def test_an_unreadable_file_outside_the_records_is_said_with_the_other_problems(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch, other_mistake: Callable[[Path], list[Expected]]) -> None:
+    """Only the input digest reads such a file; its failure neither hides nor is hidden by other problems."""
     (data_copy / "notes.txt").write_text("not a record file\n", encoding="utf-8")
-    expected = alternate_name_of_a_missing_person(data_copy)
+    expected = other_mistake(data_copy)
     refuse_to_open("notes.txt", monkeypatch)
     assert_reported(data_copy, published, [*expected, Expected("notes.txt", ("cannot read the file: Permission denied",))])
 
@@ -916,8 +931,23 @@ def test_a_file_that_fails_partway_keeps_the_records_read_before(tmp_path: Path,
     files: set[str] = set()
     items = list(read_share(tmp_path, problems, Share(0, 1), files))
     assert [item.data.get("id") for item in items if type(item) is RawRecord] == ["a"]
+    assert items[-1] == UnknownRecords("people")  # so that a reference to 'b' is not also reported missing
     assert files == {f"people/p{suffix}"}
     assert [str(problem) for problem in problems] == [f"people/p{suffix}: cannot read the file: Input/output error"]
+
+
+def test_a_table_file_that_fails_partway_is_one_problem(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The people after the failure are unknown, not missing: the participants naming them are not reported."""
+    lines = (data_copy / "people.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    real_open = Path.open
+
+    def flaky(path: Path, mode: str = "r", *args, **kwargs):
+        if path.name == "people.csv" and "b" not in mode:
+            return FailsAfter(lines[:3])
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", flaky)
+    assert_reported(data_copy, published, [Expected("people.csv", ("cannot read the file: Input/output error",))])
 
 
 def test_unreadable_folder_is_reported(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch) -> None:

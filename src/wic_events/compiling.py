@@ -340,18 +340,19 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             # the site would read all of evidence to find a record_id.
             connection.execute("PRAGMA analysis_limit = 1000")
             connection.execute("ANALYZE")
-        result: BuildResult | None = None
-        on_disk: list[Future[None]] = []
-        if not problems and not duplicates:
-            # Likely to pass: finish and commit the database now, so that its integrity check, with a
-            # connection of its own in a thread, runs while this one checks across records.
+        digest: str | None = None
+        if checked_across:
             try:
                 digest = digest_of_input.result()
-            except InvalidData as error:  # an input file that cannot be read, said with what the checks find
-                problems.extend(error.problems)
-            else:
-                result = BuildResult(path, _finish(connection, digest), digest)
-                on_disk = [background.submit(_fsync, path), background.submit(_check_integrity, path)]
+            except InvalidData as error:  # an input file that cannot be read, said with everything else found
+                problems.extend(problem for problem in error.problems if problem not in problems)  # a record file's reader said it already
+        result: BuildResult | None = None
+        on_disk: list[Future[None]] = []
+        if digest is not None and not problems and not duplicates:
+            # Likely to pass: finish and commit the database now, so that its integrity check, with a
+            # connection of its own in a thread, runs while this one checks across records.
+            result = BuildResult(path, _finish(connection, digest), digest)
+            on_disk = [background.submit(_fsync, path), background.submit(_check_integrity, path)]
         findings = duplicates + (cross_record_findings(connection) if checked_across else [])
         if findings:
             problems.extend(locate(data_dir, findings))

@@ -95,7 +95,8 @@ class ChunkStart(NamedTuple):
 
 class UnknownRecords(NamedTuple):
     """Comes from read_share where records could be there but are not known: the rest of a CSV
-    file after a malformed row, or a bundle's list under a key that names no table (``*``).
+    file after a malformed row or of a file that failed to read, or a bundle's list under a key
+    that names no table (``*``).
     References into ``table`` are then not reported missing: they may name one of those."""
 
     table: str
@@ -527,7 +528,7 @@ def _has_text(line: bytes) -> bool:
         return False
 
 
-def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart, None, int]:
+def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a JSON Lines file; returns how many it yielded."""
     first_unit = units.next
     take = units.take
@@ -572,6 +573,7 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
             problems.append(Problem(Location(relative), "the file is empty; remove it or add records"))
     except OSError as error:  # unreadable: permissions, a file that vanished, an I/O error
         file_problems.append(cannot_read(relative, error))
+        yield UnknownRecords(table)  # the rest of the file, which references may name
     return yielded
 
 
@@ -622,6 +624,7 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                 yield UnknownRecords(table)
     except OSError as error:  # unreadable: permissions, a file that vanished, an I/O error
         file_problems.append(cannot_read(relative, error))
+        yield UnknownRecords(table)  # the rest of the file, which references may name
     return yielded
 
 

@@ -32,7 +32,7 @@ from .models import (
     reference_fields,
 )
 from .problems import Location, Problem
-from .reading import RawRecord, read_records
+from .reading import RECORD_SUFFIXES, RawRecord, read_records
 
 _NOT_LOADED = object()
 _SQLITE_INTEGERS = range(-(2**63), 2**63)
@@ -200,6 +200,11 @@ class RecordValidator:
             return
         if source.text is not None:
             self.problems.append(Problem(location, "give the text inline or in a file, not both: the build reads the file's text into this field", "text"))
+            return
+        if source.file.lower().endswith(RECORD_SUFFIXES):
+            # Every such file under data/ is read as records, and a document's lines are not records.
+            hint = f"carry the document as '{source.file}.txt'"
+            self.problems.append(Problem(location, f"'{source.file}' ends like a record file, so it is read as records too; {hint}", "file"))
             return
         try:
             path = (self.data_dir / source.file).resolve()
@@ -488,8 +493,8 @@ def repeated_citation(evidence_id: str, record_table: str, record_id: str) -> Fi
 def check_repeated_citations(connection: sqlite3.Connection) -> Iterator[Finding]:
     """A span of a source is cited once for a record's field. Two citations of the same quote get
     the same evidence id, and the second is refused as it is inserted; this finds the same span
-    cited in two ways, as with and without ``occurrence: 1``. Quotes left unlocated (their source
-    text could not be read, which is a problem of its own) have no span to compare."""
+    cited in two ways, as with and without ``occurrence: 1``. Quotes of a source whose text the
+    project does not carry (or could not read) have no span, and are not compared."""
     span = ("record_table", "record_id", "field", "source_id", "start", '"end"')
     query = (
         f"SELECT e.id, e.record_table, e.record_id FROM evidence e JOIN "
