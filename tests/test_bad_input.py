@@ -360,33 +360,29 @@ def duplicate_id_across_bundle_and_csv(data: Path) -> list[Expected]:
     return [Expected(BUNDLE, message, path="people[0]", field="id"), Expected("people.csv", message, line=csv_line(data, "people.csv", "liu-yunshan"), field="id")]
 
 
-@case
-def the_same_quote_cited_twice(data: Path) -> list[Expected]:
+def _group_photo_cited_again(data: Path, changes: dict) -> list[Expected]:
+    """The group photo's first citation, cited again with ``changes``: both citations are reported."""
     bundle = load_bundle(data)
     at = position(bundle, "events", id="wic-2015-group-photo")
     citations = bundle["events"][at]["evidence"]
-    citations.append(dict(citations[0]))
+    citations.append({**citations[0], **changes})
     save_bundle(data, bundle)
     message = ("the same quote is cited twice for events 'wic-2015-group-photo'",)
     return [
         Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote"),
         Expected(BUNDLE, message, path=f"events[{at}].evidence[{len(citations) - 1}]", field="quote"),
     ]
+
+
+@case
+def the_same_quote_cited_twice(data: Path) -> list[Expected]:
+    return _group_photo_cited_again(data, {})
 
 
 @case
 def the_same_quote_cited_with_and_without_its_occurrence(data: Path) -> list[Expected]:
     """occurrence 1 of a quote found once is the quote itself: the same fact, cited twice."""
-    bundle = load_bundle(data)
-    at = position(bundle, "events", id="wic-2015-group-photo")
-    citations = bundle["events"][at]["evidence"]
-    citations.append({**citations[0], "occurrence": 1})
-    save_bundle(data, bundle)
-    message = ("the same quote is cited twice for events 'wic-2015-group-photo'",)
-    return [
-        Expected(BUNDLE, message, path=f"events[{at}].evidence[0]", field="quote"),
-        Expected(BUNDLE, message, path=f"events[{at}].evidence[{len(citations) - 1}]", field="quote"),
-    ]
+    return _group_photo_cited_again(data, {"occurrence": 1})
 
 
 @case
