@@ -25,7 +25,7 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
     listed = result.output.partition("Commands:\n")[2].splitlines()
-    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "serve", "show", "validate"]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "search", "serve", "show", "validate"]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
@@ -156,6 +156,19 @@ def test_show_prints_a_record_with_its_quotes(built_db):
     assert result.exit_code == 0, result.output
     assert "on_behalf_of_id: ban-ki-moon" in result.output
     assert "Wu Hongbo read out the speech by Secretary General of the UN Ban Ki-moon." in result.output
+
+
+def test_search_lists_records_best_first_with_their_labels(built_db):
+    result = run("search", "cyber sovereignty", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert "speech_points   wic-2015-xi-jinping-keynote-principle-1  Respect cyber sovereignty" in result.output.splitlines()
+    result = run("search", "习近平", "--db", built_db, "--limit", 1)
+    assert result.output.splitlines() == ["people          xi-jinping  Xi Jinping"]
+
+
+def test_search_finding_nothing_says_so(built_db):
+    result = run("search", "zzzz", "--db", built_db)
+    assert result.exit_code == 1 and "no record matches 'zzzz'" in result.output
 
 
 def test_show_and_info_fail_cleanly(built_db, tmp_path):

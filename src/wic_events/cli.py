@@ -12,7 +12,7 @@ import click
 
 from ._version import __version__
 from .exports import FORMATS as EXPORT_FORMATS
-from .loader import NotADatabase, connect, db_path
+from .loader import NotADatabase, connect, db_path, search
 from .problems import CannotWrite, InvalidData, Problem
 from .reading import default_data_dir
 
@@ -289,6 +289,22 @@ def show(record_id: str, database: Path | None) -> None:
                 continue
             click.echo(f"    -{where} {item['source_id']} {item['start']}-{item['end']}:")
             click.echo(f"      ...{_tail(item['before'])}" + click.style(item["quote"], bold=True) + f"{_head(item['after'])}...")
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many records at most.")
+@DB_OPTION
+def search_records(query: str, limit: int, database: Path | None) -> None:
+    """Records whose text holds every word of QUERY, best first; a whole other name finds its record."""
+    with _open(database) as connection:
+        hits = search(query, connection, limit)
+    if not hits:
+        raise click.ClickException(f"no record matches '{query}'")
+    for hit in hits:
+        ident = "|".join(str(getattr(hit.record, name)) for name in hit.record.primary_key)
+        label = getattr(hit.record, hit.record.label_field) if hit.record.label_field else None
+        click.echo(f"{hit.table:<15} {ident}" + (f"  {label}" if label and label != ident else ""))
 
 
 def _tail(text: str | None, size: int = 60) -> str:
