@@ -303,8 +303,10 @@ def search_records(query: str, limit: int, database: Path | None) -> None:
         raise click.ClickException(f"no record matches '{query}'")
     for hit in hits:
         ident = "|".join(str(getattr(hit.record, name)) for name in hit.record.primary_key)
-        label = getattr(hit.record, hit.record.label_field) if hit.record.label_field else None
-        click.echo(f"{hit.table:<15} {ident}" + (f"  {label}" if label and label != ident else ""))
+        # What names the record; for records named by their id alone (speeches, evidence), the start of their text.
+        fields = [name for name in (hit.record.label_field, *hit.record.search_fields) if name and name not in hit.record.primary_key]
+        label = next((_head(value, 70).strip() for name in fields if (value := getattr(hit.record, name))), "")
+        click.echo(f"{hit.table:<15} {ident}" + (f"  {label}" if label else ""))
 
 
 def _tail(text: str | None, size: int = 60) -> str:
