@@ -210,7 +210,8 @@ def read_share(
 
 
 def _placed(records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sources_folder: bool, problems: list[Problem], file_problems: list[Problem]) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
-    """The records of a bundle, or of a file in the wrong folder, but those in the wrong place; returns how many it yielded."""
+    """The records of a bundle, or of a file in the wrong folder, leaving out (and reporting) those
+    in the wrong place; returns how many it yielded."""
     yielded = 0
     for record in records:
         if type(record) is not RawRecord:  # a ChunkStart or UnknownRecords
