@@ -123,8 +123,15 @@ def listening_addresses(port: int) -> list[str]:
 
 def open_sockets(pid: int) -> set[str]:
     """The inodes of the sockets a process has open."""
-    links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
-    return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            link = os.readlink(fd)
+        except FileNotFoundError:  # the process closed it after the listing: a file or connection, never the listener
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:[") : -1])
+    return inodes
 
 
 def test_serve_listens_on_localhost_only(server: Server):
