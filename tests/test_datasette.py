@@ -24,17 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DB = publishing.DATABASE_NAME
 
 
+def served_config() -> dict:
+    return yaml.safe_load((ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8"))
+
+
 class Site:
     """A Datasette app driven from synchronous tests, on one event loop of its own."""
 
-    def __init__(self, database: Path):
+    def __init__(self, database: Path, config: dict | None = None):
         publishing.quiet_datasette_errors()  # as datasette_cli does for the served site
         publishing.cache_facet_counts()  # likewise
+        publishing.cache_derived_table_verdicts()  # likewise
         publishing.read_through_mmap()  # likewise
         self.loop = asyncio.new_event_loop()
         self.datasette = Datasette(
             immutables=[str(database)],
-            config=yaml.safe_load((ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8")),
+            config=config or served_config(),
             metadata=publishing.datasette_metadata(),
             default_deny=True,  # as serve_command's --default-deny; test_serve_command checks that flag
         )
@@ -510,6 +515,46 @@ def test_cached_facet_counts_stay_right_for_each_filter(site: Site):
     assert counts() == counts() == {"in_person": 10, "read_on_behalf": 1}
     assert counts(kind="keynote") == counts(kind="keynote") == {"in_person": 1}
     assert counts(kind="speech") == {"in_person": 8, "read_on_behalf": 1}
+
+
+def test_a_query_page_asks_once_whether_the_tables_behind_full_text_indexes_are_visible(built_db: Path, tmp_path: Path, monkeypatch):
+    asked = []
+    original = Datasette._allowed_many
+
+    async def counting(self, *, actions, resource, actor, check_derived):
+        if not check_derived:  # a table a full-text index derives from, asked for by the cached method
+            asked.append(resource.child)
+        return await original(self, actions=actions, resource=resource, actor=actor, check_derived=check_derived)
+
+    monkeypatch.setattr(Datasette, "_allowed_many", counting)
+    fresh = Site(public_copy(built_db, tmp_path))
+    try:
+        path = f"/{DB}/points_of_speech.json?speech_id=wic-2015-xi-jinping-keynote"
+        assert fresh.get(path).status_code == 200
+        first, asked[:] = sorted(set(asked)), []
+        assert fresh.get(path).status_code == 200
+    finally:
+        fresh.close()
+    indexed = sorted(name for name, table in served_config()["databases"][DB]["tables"].items() if "fts_table" in table)
+    assert first == indexed and len(indexed) == 9
+    assert asked == []
+
+
+def test_a_full_text_index_stays_hidden_with_its_table_on_each_site(built_db: Path, tmp_path: Path):
+    """The verdicts cache_derived_table_verdicts keeps belong to one site: another may deny the table."""
+    denying = served_config()
+    denying["databases"][DB]["tables"]["speeches"]["allow"] = False
+    allowing_site = Site(public_copy(built_db, tmp_path / "allowing"))  # first, so that a verdict shared between sites would leak
+    denying_site = Site(public_copy(built_db, tmp_path / "denying"), denying)
+    try:
+        for _ in range(2):
+            assert allowing_site.get(f"/{DB}/speeches_fts.json").status_code == 200
+            assert denying_site.get(f"/{DB}/speeches_fts.json").status_code == 403
+            tables = [table["name"] for table in denying_site.get(f"/{DB}.json").json()["tables"]]
+            assert "speeches_fts" not in tables and "speeches" not in tables and "people_fts" in tables
+    finally:
+        allowing_site.close()
+        denying_site.close()
 
 
 def test_served_database_is_read_through_mmap(site: Site):
