@@ -820,6 +820,111 @@ def printed(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+WEB_PAGE = {"id": "a-web-page", "title": "A web page", "url": "https://example.org/page", "language": "en"}
+WEB_PAGES = "sources/extra-pages.jsonl"
+
+
+def _cite_a_web_page(data: Path, key: str, item: dict) -> tuple[int, int]:
+    """Add the web page to the sources and ``item`` (a citation or claim naming it) to the conference; returns
+    the conference's position and the item's."""
+    append(data, WEB_PAGES, jsonl(WEB_PAGE))
+    bundle = load_bundle(data)
+    top = position(bundle, "events", id="wic-2015")
+    items = bundle["events"][top].setdefault(key, [])
+    items.append({**item, "source_id": WEB_PAGE["id"]})
+    save_bundle(data, bundle)
+    return top, len(items) - 1
+
+
+@case
+def overlong_quote_from_a_web_page(data: Path) -> list[Expected]:
+    top, at = _cite_a_web_page(data, "evidence", {"quote": "The conference was held in Wuzhen. " * 6, "field": "place_id"})
+    return [Expected(BUNDLE, ("the quote has 210 characters", "at most 200 characters"), path=f"events[{top}].evidence[{at}]", field="quote")]
+
+
+@case
+def one_character_quote(data: Path) -> list[Expected]:
+    top, at = _cite_a_web_page(data, "evidence", {"quote": "W", "field": "place_id"})
+    return [Expected(BUNDLE, ("a quote of one character, or of spaces alone, states nothing",), path=f"events[{top}].evidence[{at}]", field="quote")]
+
+
+@case
+def quote_of_spaces(data: Path) -> list[Expected]:
+    top, at = _cite_a_web_page(data, "evidence", {"quote": "   ", "field": "place_id"})
+    return [Expected(BUNDLE, ("a quote of one character, or of spaces alone, states nothing",), path=f"events[{top}].evidence[{at}]", field="quote")]
+
+
+@case
+def source_with_neither_url_nor_text(data: Path) -> list[Expected]:
+    append(data, WEB_PAGES, jsonl({"id": "nowhere", "title": "Nowhere", "language": "en"}))
+    return [Expected(WEB_PAGES, ("a source needs a url where it is published, or a carried text",), line=1, field="url")]
+
+
+@case
+def copy_of_id_loop(data: Path) -> list[Expected]:
+    pages = [{**WEB_PAGE, "id": "page-a", "copy_of_id": "page-b"}, {**WEB_PAGE, "id": "page-b", "copy_of_id": "page-a"}]
+    append(data, WEB_PAGES, jsonl(*pages))
+    message = ("copy_of_id links form a loop",)
+    return [Expected(WEB_PAGES, message, line=line, field="copy_of_id") for line in (1, 2)]
+
+
+@case
+def claim_about_a_missing_field(data: Path) -> list[Expected]:
+    top, at = _cite_a_web_page(data, "claims", {"field": "venue", "value": "Wuzhen", "quote": "held in Wuzhen"})
+    return [Expected(BUNDLE, ("events has no field 'venue'; its fields: name, kind",), path=f"events[{top}].claims[{at}]", field="field")]
+
+
+@case
+def claim_about_a_missing_record(data: Path) -> list[Expected]:
+    append(data, WEB_PAGES, jsonl(WEB_PAGE))
+    claim = {"record_table": "events", "record_id": "wic-1999", "field": "theme", "value": "A theme", "quote": "A theme", "source_id": WEB_PAGE["id"], "preferred": True}
+    append(data, "claims/extra.jsonl", jsonl(claim))
+    return [Expected("claims/extra.jsonl", ("no events record with id 'wic-1999'",), line=1, field="record_id")]
+
+
+def _theme_claims(data: Path, *claims: dict) -> int:
+    append(data, WEB_PAGES, jsonl(WEB_PAGE))
+    bundle = load_bundle(data)
+    top = position(bundle, "events", id="wic-2015")
+    bundle["events"][top]["claims"] = [{**claim, "source_id": WEB_PAGE["id"]} for claim in claims]
+    save_bundle(data, bundle)
+    return top
+
+
+@case
+def two_preferred_claims(data: Path) -> list[Expected]:
+    top = _theme_claims(
+        data,
+        {"field": "edition", "value": "2", "quote": "the second conference", "preferred": True},
+        {"field": "edition", "value": "2", "quote": "the 2nd conference", "preferred": True},
+    )
+    return [Expected(BUNDLE, ("2 claims about events 'wic-2015' field 'edition' are preferred", "prefer one"), path=f"events[{top}].claims[0]", field="preferred")]
+
+
+@case
+def claims_none_preferred(data: Path) -> list[Expected]:
+    top = _theme_claims(data, {"field": "edition", "value": "3", "quote": "the third conference"}, {"field": "edition", "value": "2", "quote": "the 2nd conference"})
+    return [Expected(BUNDLE, ("no claim about events 'wic-2015' field 'edition' is preferred",), path=f"events[{top}].claims[0]", field="preferred")]
+
+
+@case
+def preferred_claim_that_differs_from_the_record(data: Path) -> list[Expected]:
+    top = _theme_claims(data, {"field": "edition", "value": "3", "quote": "the third conference", "preferred": True}, {"field": "edition", "value": "2", "quote": "the 2nd conference"})
+    return [Expected(BUNDLE, ("the preferred claim states '3', but the record holds '2'",), path=f"events[{top}].claims[0]", field="value")]
+
+
+@case
+def counts_of_one_number_none_preferred(data: Path) -> list[Expected]:
+    append(data, WEB_PAGES, jsonl(WEB_PAGE))
+    other = {"id": "wic-2015-guests-elsewhere", "event_id": "wic-2015", "subject": "guests", "value": 2000, "qualifier": "about",
+             "as_reported": "about 2,000", "source_id": WEB_PAGE["id"], "evidence": [{"quote": "about 2,000 guests", "field": "value", "source_id": WEB_PAGE["id"]}]}
+    bundle = load_bundle(data)
+    bundle["counts"].append(other)
+    save_bundle(data, bundle)
+    first = position(bundle, "counts", subject="guests")
+    return [Expected(BUNDLE, ("several counts of 'guests' for 'wic-2015'", "none is preferred"), path=f"counts[{first}]", field="preferred")]
+
+
 def assert_reported(data: Path, output: Path, expected: list[Expected]) -> list[Problem]:
     previous = output.read_bytes()
 

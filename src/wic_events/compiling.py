@@ -40,7 +40,7 @@ from .models import (
     reference_fields,
 )
 from .problems import CannotWrite, InvalidData, Location, Problem
-from .publishing import FACETS, SORT
+from .site_config import FACETS, SORT, count_value_sql
 from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
@@ -121,7 +121,7 @@ def index_sql(model: type[Record]) -> list[str]:
     for column in reference_fields(model):
         if all(names[0] != column for names in columns):
             columns.append((column,))
-    if model.table == "evidence":
+    if model.table in ("evidence", "claims"):
         columns.append(("record_table", "record_id"))
     if model.table == "alternate_names":
         columns += [("entity_id",), ("name",)]  # the second for search_everything, which matches whole names
@@ -198,6 +198,23 @@ CONVENIENCE_VIEWS = {
                (SELECT count(*) FROM evidence ev WHERE ev.source_id = ss.source_id
                   AND ev.start < ss."end" AND ev."end" > ss.start) AS evidence_count
         FROM source_sentences ss""",
+    # Every claim about every disputed fact: the claims table, and the counts of one subject at one
+    # event that do not all say the same (each count is one source's claim about the number).
+    "disputed_facts": f"""
+        SELECT c.record_table, c.record_id, c.field, c.value, c.source_id, c.quote, c.preferred,
+               CASE c.record_table WHEN 'events' THEN c.record_id
+                    ELSE (SELECT x.event_id FROM speeches x WHERE c.record_table = 'speeches' AND x.id = c.record_id
+                          UNION ALL SELECT x.event_id FROM participants x WHERE c.record_table = 'participants' AND x.id = c.record_id
+                          UNION ALL SELECT x.event_id FROM documents x WHERE c.record_table = 'documents' AND x.id = c.record_id) END AS event_id,
+               c.record_id || ' ' || c.field AS fact
+        FROM claims c
+        UNION ALL
+        SELECT 'counts', n.id, 'value', {count_value_sql("n")}, n.source_id,
+               (SELECT e.quote FROM evidence e WHERE e.record_table = 'counts' AND e.record_id = n.id ORDER BY e.field IS NOT 'value', e.rowid LIMIT 1),
+               coalesce(n.preferred, 0), n.event_id, n.event_id || ' ' || n.subject
+        FROM counts n
+        WHERE (n.event_id, n.subject) IN (
+            SELECT event_id, subject FROM counts GROUP BY event_id, subject HAVING count(DISTINCT qualifier || ' ' || value) > 1)""",
     "evidence_details": """
         SELECT ev.id, ev.record_table, ev.record_id, ev.field, ev.quote, ev.source_id, so.title AS source_title,
                so.url AS source_url, ev.start, ev."end", ev.start IS NOT NULL AS located,
@@ -619,10 +636,31 @@ def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], di
         schema_version=SCHEMA_VERSION,
         input_digest=digest,
         record_counts=json.dumps(counts, sort_keys=True),
+        coverage=coverage_text(connection),
         built_at=built_at,
     )
     names = list(BuildInfo.model_fields)
     connection.execute(f"INSERT INTO build_info ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row_values(info, names))
+
+
+def coverage_text(connection: sqlite3.Connection) -> str:
+    """What the data covers, in words, from the tables: each series and its years, the web pages
+    cited (and how many are not copies of another), and the documents carried whole."""
+    parts = []
+    series_rows = connection.execute(
+        "SELECT series, min(substr(start_date, 1, 4)), max(substr(start_date, 1, 4)), count(*) FROM events "
+        "WHERE parent_id IS NULL AND series IS NOT NULL GROUP BY series ORDER BY series"
+    ).fetchall()
+    for series, first, last, events in series_rows:
+        years = first if first == last else f"{first}-{last}"
+        parts.append(f"the {series} {years} ({events} events at the top level)")
+    pages, originals = connection.execute("SELECT count(*), count(*) - count(copy_of_id) FROM sources WHERE text IS NULL").fetchone()
+    text = " and ".join(parts) or "no series"
+    text = text[0].upper() + text[1:] + f", from {pages} public web pages ({originals} of them not copies of another), each cited by short exact phrases"
+    carried = [title for (title,) in connection.execute("SELECT title FROM sources WHERE text IS NOT NULL ORDER BY id")]
+    if carried:
+        text += f"; and {len(carried)} document(s) carried whole, every fact-bearing sentence cited: " + "; ".join(carried)
+    return text + "."
 
 
 def _fsync(path: Path) -> None:

@@ -43,6 +43,35 @@ def source_coverage(connection: sqlite3.Connection, source_id: str | None = None
 
 
 @dataclass
+class SourceCitations:
+    """A source whose text is not carried, and the records that quote it, each with the fields quoted."""
+
+    source_id: str
+    title: str
+    url: str | None
+    publisher: str | None
+    copy_of_id: str | None
+    cited: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """(table, record id) -> the fields quoted ('' for the record as a whole), in the evidence and the claims."""
+
+
+def uncarried_source_citations(connection: sqlite3.Connection, source_id: str | None = None) -> list[SourceCitations]:
+    """Every source the project does not carry the text of (a web page), or one, with what cites it."""
+    query = "SELECT id, title, url, publisher, copy_of_id FROM sources WHERE text IS NULL"
+    parameters: list[Any] = []
+    if source_id is not None:
+        query += " AND id = ?"
+        parameters.append(source_id)
+    reports = {row[0]: SourceCitations(*row) for row in connection.execute(query + " ORDER BY id", parameters)}
+    quoted = """SELECT source_id, record_table, record_id, coalesce(field, '') FROM evidence
+                UNION SELECT source_id, record_table, record_id, field FROM claims ORDER BY 1, 2, 3, 4"""
+    for source, table, record_id, quoted_field in connection.execute(quoted):
+        if source in reports:
+            reports[source].cited.setdefault((table, record_id), []).append(quoted_field)
+    return list(reports.values())
+
+
+@dataclass
 class CitedRecord:
     table: str
     values: dict[str, Any]

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
@@ -198,6 +198,36 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
     return list(best.values())[:limit]
 
 
+@dataclass(frozen=True)
+class DisputedClaim:
+    """One source's claim about a fact that sources report differently (a row of the disputed_facts view)."""
+
+    fact: str
+    """The fact: a record and field ('wic-2014 theme'), or an event and what is counted ('wic-2014 countries_and_regions')."""
+    event_id: str | None
+    record_table: str
+    record_id: str
+    field: str
+    value: str | None
+    source_id: str
+    quote: str
+    preferred: bool
+
+
+def disputed_facts(connection: sqlite3.Connection | None = None, event_id: str | None = None) -> list[DisputedClaim]:
+    """Every claim about every disputed fact, fact by fact, the preferred claim first; of one event if given.
+
+    >>> [(c.value, c.preferred) for c in disputed_facts(event_id="wic-2014") if c.fact == "wic-2014 countries_and_regions"]
+    [('over 100', True), ('about 100', False)]
+    """
+    names = [field.name for field in fields(DisputedClaim)]
+    where = "WHERE event_id = ?" if event_id is not None else ""
+    query = f"SELECT {', '.join(names)} FROM disputed_facts {where} ORDER BY fact, preferred DESC, source_id, quote"
+    with _given_or_own(connection) as reading:
+        rows = reading.execute(query, () if event_id is None else (event_id,)).fetchall()
+    return [DisputedClaim(**{**dict(zip(names, row)), "preferred": bool(row[-1])}) for row in rows]
+
+
 def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> pandas.DataFrame:
     """A table or view of the database as a pandas DataFrame (needs the ``export`` extra).
 
@@ -253,6 +283,8 @@ participants = _accessor("participants", '[p.person_id for p in participants(eve
 summaries = _accessor("summaries", 'len(speeches(summary_id=summaries()[0].id))', "9")
 speeches = _accessor("speeches", 'speeches(delivery_mode="read_on_behalf")[0].on_behalf_of_id', "'ban-ki-moon'")
 speech_points = _accessor("speech_points", 'len(speech_points(speech_id="wic-2015-xi-jinping-keynote", kind="proposal"))', "5")
+documents = _accessor("documents", '[d.title for d in documents(kind="initiative")]', "['Wuzhen Initiative']")
 stated_totals = _accessor("stated_totals", 'stated_totals(record_table="speech_points")[0].as_reported', "'five proposals'")
 evidence = _accessor("evidence", 'evidence(record_table="counts", record_id="wic-2015-guests")[0].quote', "'Over 2,000 guests'")
+claims = _accessor("claims", '[c.value for c in claims(record_id="wic-2020", field="edition", preferred=True)]', "[None]")
 build_info = _accessor("build_info", "build_info()[0].schema_version", "'1.0.0'")

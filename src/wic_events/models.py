@@ -105,6 +105,20 @@ WikidataId = Annotated[str, StringConstraints(pattern=WIKIDATA_ID_PATTERN)]
 TimeOfDay = Annotated[str, StringConstraints(pattern=TIME_OF_DAY_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 
+MAX_UNCARRIED_QUOTE = 200
+"""The longest quote of a source whose text the project does not carry: such a quote is the
+shortest phrase that states one fact (a date, a name with its post, a number with its words),
+never a paragraph: facts are cited, articles are not copied."""
+
+
+def _check_quote(value: str) -> str:
+    if len(value.strip()) < 2:
+        raise ValueError("a quote of one character, or of spaces alone, states nothing; quote the words that state the fact")
+    return value
+
+
+Quote = Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_quote)]
+
 
 def earliest_day(date: str) -> datetime.date:
     """The first day a partial date can mean: ``2015-12`` -> 2015-12-01."""
@@ -213,8 +227,17 @@ class Qualifier(DescribedEnum):
 
 
 class PointKind(DescribedEnum):
-    principle = "principle", "A principle the speaker states."
-    proposal = "proposal", "A proposal the speaker puts forward."
+    principle = "principle", "A principle the speaker states, called a principle by a source."
+    proposal = "proposal", "A proposal the speaker puts forward, called a proposal by a source."
+    point = "point", "A point the speaker makes, in the order the source gives it; the source calls it neither a principle nor a proposal."
+
+
+class DocumentKind(DescribedEnum):
+    initiative = "initiative", "A call to action released in the name of the conference (the Wuzhen Initiative)."
+    report = "report", "A report on the state of the Internet (the World Internet Development Report)."
+    outlook = "outlook", "A yearly outcome document looking ahead (the Wuzhen Outlook)."
+    concept_paper = "concept_paper", "A document setting out a concept or position (Jointly Build a Community with a Shared Future in Cyberspace)."
+    other = "other", "None of the above."
 
 
 class Record(BaseModel):
@@ -270,11 +293,20 @@ class Source(Record):
         default_factory=list,
         description="Passages of the text that carry no fact (a page footer), reviewed by hand and left out of coverage.",
     )
+    copy_of_id: Slug | None = references(
+        "sources",
+        "The source whose text this one republishes (a wire story on a second site, a mirror): it is then no independent confirmation of that source.",
+        default=None,
+    )
 
     @model_validator(mode="after")
     def _file_needs_hash(self) -> Source:
         if self.file is not None and self.sha256 is None:
             raise FieldError("sha256", "a source that carries a file must give its sha256")
+        if self.url is None and self.file is None and self.text is None:
+            raise FieldError("url", "a source needs a url where it is published, or a carried text (file or text): otherwise no one can check its quotes")
+        if self.copy_of_id is not None and self.copy_of_id == self.id:
+            raise FieldError("copy_of_id", "a source cannot be a copy of itself")
         return self
 
 
@@ -537,7 +569,7 @@ class Evidence(RecordWithDerivedId):
     record_table: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] = Field(description="Table of the supported record.")
     record_id: Slug = Field(description="Id of the supported record.")
     field: Text | None = Field(None, description="The field the quote supports; empty when it supports the record as a whole.")
-    quote: Text = Field(description="The exact words of the source.")
+    quote: Quote = Field(description=f"The exact words of the source; at most {MAX_UNCARRIED_QUOTE} characters from a source whose text is not carried.")
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once.")
     start: int | None = Field(None, ge=0, description="Offset of the quote's first character in the source text; empty when not located.")
     end: int | None = Field(None, ge=0, description="Offset just past the quote's last character; empty when not located.")
@@ -546,6 +578,49 @@ class Evidence(RecordWithDerivedId):
     def derived_id(cls, data: dict[str, Any]) -> str | None:
         key = "\x1f".join(str(data.get(name) or "") for name in ("record_table", "record_id", "field", "source_id", "quote", "occurrence"))
         return "ev-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class Claim(RecordWithDerivedId):
+    """What one source states for one field of a record, kept where sources disagree.
+
+    The record holds the value the dataset prefers; each source's claim about that field is a
+    row here, with its quote, and exactly one claim per field is ``preferred``: the one whose
+    value the record holds. Numbers are not claims: each report of a number is its own
+    ``counts`` row. Written inside the record in a bundle, a claim whose value is the record's
+    also becomes evidence for that field.
+    """
+
+    table: ClassVar[str] = "claims"
+    id: Annotated[str, StringConstraints(pattern=r"^cl-[0-9a-f]{16}$")] | None = Field(
+        None, description="Stable id derived from the table, record, field, source, quote and value."
+    )
+    record_table: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] = Field(description="Table of the record the claim is about.")
+    record_id: Slug = Field(description="Id of the record the claim is about.")
+    field: Text = Field(description="The field whose value the source states.")
+    value: Text | None = Field(description="The value the source states, as the field would hold it (as text); null where the source says the field has no value.")
+    source_id: Slug = references("sources", "The source making the claim.")
+    quote: Quote = Field(description=f"The exact words of the source that state the value; at most {MAX_UNCARRIED_QUOTE} characters from a source whose text is not carried.")
+    occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once in a carried text.")
+    preferred: bool = Field(False, description="True for the one claim per field whose value the record holds.")
+
+    @classmethod
+    def derived_id(cls, data: dict[str, Any]) -> str | None:
+        key = "\x1f".join(str(data.get(name) or "") for name in ("record_table", "record_id", "field", "source_id", "quote", "value"))
+        return "cl-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class Document(Record):
+    """A document released at an event: an initiative, a yearly report, a concept paper."""
+
+    table: ClassVar[str] = "documents"
+    label_field: ClassVar[str | None] = "title"
+    search_fields: ClassVar[tuple[str, ...]] = ("title",)
+    id: Slug = Field(description="Stable slug naming the document.")
+    event_id: Slug = references("events", "The event the document was released at, as a source states it.")
+    title: Text = Field(description="The document's title as a source writes it.")
+    kind: DocumentKind = Field(description="What sort of document it is.")
+    released_on: PartialDate | None = Field(None, description="When it was released, ISO 8601; empty when no source states the day.")
+    source_id: Slug | None = references("sources", "The source reporting the release.", default=None)
 
 
 class SourceSentence(Record):
@@ -571,6 +646,7 @@ class BuildInfo(Record):
     schema_version: str = Field(description="Version of the public SQL contract.")
     input_digest: Sha256 = Field(description="SHA-256 over the paths and bytes of every input file.")
     record_counts: str = Field(description="JSON object: number of rows in each table.")
+    coverage: str = Field(description="What the data covers, in words: the series and years, and how many sources of each kind back it.")
     built_at: str | None = Field(None, description="Build time from SOURCE_DATE_EPOCH, when set; empty otherwise, so that builds are reproducible.")
 
 
@@ -593,8 +669,10 @@ RECORD_MODELS: tuple[type[Record], ...] = (
     Summary,
     Speech,
     SpeechPoint,
+    Document,
     StatedTotal,
     Evidence,
+    Claim,
 )
 """Tables authored under data/, in the order they are loaded."""
 
@@ -608,10 +686,22 @@ class Citation(BaseModel):
     """Evidence written inside the record it supports."""
 
     model_config = ConfigDict(extra="forbid")
-    quote: Text = Field(description="The exact words of the source.")
+    quote: Quote = Field(description="The exact words of the source.")
     field: Text | None = Field(None, description="The field the quote supports; leave out when it supports the record as a whole.")
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once.")
     source_id: Slug | None = Field(None, description="The source quoted; defaults to the bundle's source_id.")
+
+
+class StatedClaim(BaseModel):
+    """A claim written inside the record it is about (see ``Claim``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: Text = Field(description="The field whose value the source states.")
+    value: Text | None = Field(description="The value the source states, as the field would hold it (as text); null where the source says the field has no value.")
+    quote: Quote = Field(description="The exact words of the source that state the value.")
+    occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once in a carried text.")
+    source_id: Slug | None = Field(None, description="The source making the claim; defaults to the bundle's source_id.")
+    preferred: bool = Field(False, description="True for the one claim per field whose value the record holds.")
 
 
 def reference_fields(model: type[Record]) -> dict[str, str]:

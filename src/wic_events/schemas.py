@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .problems import CannotWrite
-from .models import RECORD_MODELS, Citation, Evidence, Record, Slug, references
+from .models import RECORD_MODELS, Citation, Claim, Evidence, Record, Slug, StatedClaim, references
 
 BUNDLE_SCHEMA_FILE = "bundle.schema.json"
 SCHEMA_ID_BASE = "https://wic-events.github.io/schema/"
@@ -25,22 +25,25 @@ SCHEMA_ID_BASE = "https://wic-events.github.io/schema/"
 @cache
 def entry_model(model: type[Record]) -> type[BaseModel]:
     """The model as authors write it: the record, plus the evidence supporting it."""
-    if model is Evidence:
+    if model in (Evidence, Claim):
         return create_model(
-            "EvidenceEntry",
-            __base__=Evidence,
-            __doc__=Evidence.__doc__,
+            f"{model.__name__}Entry",
+            __base__=model,
+            __doc__=model.__doc__,
             source_id=(Slug | None, references("sources", "The source quoted; defaults to the bundle's source_id.", default=None)),
         )
-    return create_model(
-        f"{model.__name__}Entry",
-        __base__=model,
-        __doc__=model.__doc__,
-        evidence=(
+    fields: dict[str, Any] = {
+        "evidence": (
             list[Citation],
             Field(default_factory=list, description="Quotes of the source that support this record or one of its fields."),
-        ),
-    )
+        )
+    }
+    if "id" in model.primary_key:
+        fields["claims"] = (
+            list[StatedClaim],
+            Field(default_factory=list, description="Where sources disagree about a field: what each states, one claim per field preferred."),
+        )
+    return create_model(f"{model.__name__}Entry", __base__=model, __doc__=model.__doc__, **fields)
 
 
 @cache

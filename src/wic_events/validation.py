@@ -19,15 +19,19 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .models import (
+    MAX_UNCARRIED_QUOTE,
     MODELS_BY_TABLE,
     PATTERN_DESCRIPTIONS,
     RECORD_MODELS,
     Citation,
+    Claim,
     Evidence,
     Event,
+    FieldError,
     Place,
     Record,
     Source,
+    StatedClaim,
     StatedTotal,
     reference_fields,
 )
@@ -84,8 +88,10 @@ class RecordValidator:
             return []
         model = MODELS_BY_TABLE[raw.table]
         data = dict(raw.data)
-        citations = data.pop("evidence", []) if model is not Evidence else []
-        if model is Evidence and raw.default_source_id and "source_id" not in data:
+        quoting = model in _QUOTING
+        citations = data.pop("evidence", []) if not quoting else []
+        claims = data.pop("claims", []) if not quoting and "id" in model.primary_key else []
+        if quoting and raw.default_source_id and "source_id" not in data:
             if not self._bundle_source_is_known(raw):
                 return []
             data["source_id"] = raw.default_source_id
@@ -96,13 +102,15 @@ class RecordValidator:
         if isinstance(record, Source):
             self.source_ids.add(record.id)
             self._read_source_text(record, raw.location)
-        if isinstance(record, Evidence):
-            return [(record, raw.location)] if self._check_evidence(record, raw.location) else []
+        if quoting:
+            return [(record, raw.location)] if self._check_quoted(record, raw.location) else []  # type: ignore[arg-type]
         if isinstance(record, StatedTotal):
             self._check_stated_total(record, raw.location)
         validated = [(record, raw.location)]
         if citations != []:  # most records carry none, and this runs for every record
             validated.extend(self._citations(record, citations, raw))
+        if claims != []:
+            validated.extend(self._claims(record, claims, raw))
         return validated
 
     def _bundle_source_is_known(self, raw: RawRecord) -> bool:
@@ -157,40 +165,52 @@ class RecordValidator:
         return None if too_large else record
 
     def _citations(self, record: Record, citations: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
-        if not isinstance(citations, list):
-            self.problems.append(Problem(raw.location, "evidence must be a list of citations", "evidence"))
+        for location, citation, source_id in self._written_inside(record, citations, "evidence", Citation, raw):
+            evidence = self._quoted(Evidence, record, citation.field, citation.quote, citation.occurrence, source_id, location)
+            if evidence is not None:
+                yield evidence, location
+
+    def _claims(self, record: Record, claims: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
+        """The claims written inside a record; one whose value is the record's supports it, and is its evidence too."""
+        for location, stated, source_id in self._written_inside(record, claims, "claims", StatedClaim, raw):
+            claim = self._quoted(Claim, record, stated.field, stated.quote, stated.occurrence, source_id, location, value=stated.value, preferred=stated.preferred)
+            if claim is None:
+                continue
+            yield claim, location
+            if stated.field in type(record).model_fields and stated.value == _as_text(getattr(record, stated.field)):
+                evidence = self._quoted(Evidence, record, stated.field, stated.quote, stated.occurrence, source_id, location)
+                if evidence is not None:
+                    yield evidence, location
+
+    def _written_inside(self, record: Record, items: Any, key: str, model: type[BaseModel], raw: RawRecord) -> Iterator[tuple[Location, Any, str]]:
+        """Each valid citation or claim under ``key`` of a record, with its place and its source."""
+        if not isinstance(items, list):
+            self.problems.append(Problem(raw.location, f"{key} must be a list", key))
             return
-        if citations and "id" not in record.primary_key:
-            self.problems.append(Problem(raw.location, f"records of {record.table} have no id to cite; cite the record they name instead", "evidence"))
+        if items and "id" not in record.primary_key:
+            self.problems.append(Problem(raw.location, f"records of {record.table} have no id to cite; cite the record they name instead", key))
             return
-        for position, data in enumerate(citations):
-            location = Location(raw.location.file, raw.location.line, f"{raw.location.path or ''}.evidence[{position}]".lstrip("."))
+        for position, data in enumerate(items):
+            location = Location(raw.location.file, raw.location.line, f"{raw.location.path or ''}.{key}[{position}]".lstrip("."))
             if not isinstance(data, dict):
-                self.problems.append(Problem(location, "a citation is an object with a quote"))
+                self.problems.append(Problem(location, "a citation is an object with a quote" if key == "evidence" else "a claim is an object with a field, a value and a quote"))
                 continue
-            citation = self._model(Citation, data, location)  # type: ignore[arg-type]
-            if citation is None:
+            written = self._model(model, data, location)  # type: ignore[arg-type]
+            if written is None:
                 continue
-            source_id = citation.source_id or raw.default_source_id
+            source_id = written.source_id or raw.default_source_id  # type: ignore[attr-defined]
             if source_id is None:
                 self.problems.append(Problem(location, "no source_id: name one in the citation or at the top of the bundle", "source_id"))
                 continue
-            if citation.source_id is None and not self._bundle_source_is_known(raw):
+            if written.source_id is None and not self._bundle_source_is_known(raw):  # type: ignore[attr-defined]
                 continue
-            evidence = self._model(
-                Evidence,
-                {
-                    "source_id": source_id,
-                    "record_table": record.table,
-                    "record_id": record.id,  # type: ignore[attr-defined]
-                    "field": citation.field,
-                    "quote": citation.quote,
-                    "occurrence": citation.occurrence,
-                },
-                location,
-            )
-            if evidence is not None and self._check_evidence(evidence, location):
-                yield evidence, location
+            yield location, written, source_id
+
+    def _quoted(self, model: type[Record], record: Record, field: str | None, quote: str, occurrence: int | None, source_id: str, location: Location, **more: Any) -> Record | None:
+        """An evidence row or claim about ``record``, checked (None, with its problems said, when it is wrong)."""
+        data = {"source_id": source_id, "record_table": record.table, "record_id": record.id, "field": field, "quote": quote, "occurrence": occurrence, **more}  # type: ignore[attr-defined]
+        quoted = self._model(model, data, location)
+        return quoted if quoted is not None and self._check_quoted(quoted, location) else None  # type: ignore[arg-type]
 
     def _read_source_text(self, source: Source, location: Location) -> None:
         if source.file is None:
@@ -234,46 +254,45 @@ class RecordValidator:
             if passage not in source.text:
                 self.problems.append(Problem(location, f"boilerplate passage not found in the text: {_preview(passage)}", f"boilerplate.{position}"))
 
-    def _check_evidence(self, evidence: Evidence, location: Location) -> bool:
-        model = _AUTHORED_TABLES.get(evidence.record_table)
+    def _check_quoted(self, quoted: Evidence | Claim, location: Location) -> bool:
+        """Whether an evidence row or claim names a citable record and field, and its quote is in its source."""
+        model = _AUTHORED_TABLES.get(quoted.record_table)
         if model is None or "id" not in model.primary_key:
             tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
-            self.problems.append(Problem(location, f"'{evidence.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table"))
+            self.problems.append(Problem(location, f"'{quoted.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table"))
             return False
-        if evidence.field is not None and evidence.field not in model.model_fields:
-            self.problems.append(Problem(location, f"{evidence.record_table} has no field '{evidence.field}'", "field"))
+        if quoted.field is not None and (quoted.field not in model.model_fields or (isinstance(quoted, Claim) and quoted.field == "id")):
+            fields = ", ".join(name for name in model.model_fields if name != "id")
+            self.problems.append(Problem(location, f"{quoted.record_table} has no field '{quoted.field}'; its fields: {fields}", "field"))
             return False
-        text = self.source_texts.get(evidence.source_id, _NOT_LOADED)
+        text = self.source_texts.get(quoted.source_id, _NOT_LOADED)
         if text is _NOT_LOADED:
             return True  # an unknown source is reported by the reference check
         if text is None:
-            if evidence.start is not None or evidence.end is not None:
+            if isinstance(quoted, Evidence) and (quoted.start is not None or quoted.end is not None):
                 self.problems.append(Problem(location, "the source's text is not carried, so the quote cannot have offsets", "start"))
                 return False
-            return True
-        return self._locate_quote(evidence, text, location)  # type: ignore[arg-type]
-
-    def _locate_quote(self, evidence: Evidence, text: str, location: Location) -> bool:
-        quote = evidence.quote
-        starts = _starts_of(quote, text)
-        found = len(starts)
-        if found == 0:
-            self.problems.append(Problem(location, f"quote not found in source '{evidence.source_id}': {_preview(quote)}{_near_miss(quote, text) or _where_it_differs(quote, text)}", "quote"))
-            return False
-        wanted = evidence.occurrence
-        if wanted is None and found > 1:
-            self.problems.append(Problem(location, f"quote occurs {found} times in source '{evidence.source_id}'; say which with occurrence (1 to {found})", "occurrence"))
-            return False
-        if wanted is not None and wanted > found:
-            self.problems.append(Problem(location, f"occurrence {wanted} asked, but the quote occurs {found} time(s)", "occurrence"))
-            return False
-        start = starts[(wanted or 1) - 1]
-        end = start + len(quote)
-        for name, given, actual in (("start", evidence.start, start), ("end", evidence.end, end)):
-            if given is not None and given != actual:
-                self.problems.append(Problem(location, f"{name}={given}, but the quote is found at {name}={actual}", name))
+            if len(quoted.quote) > MAX_UNCARRIED_QUOTE:
+                self.problems.append(Problem(
+                    location,
+                    f"the quote has {len(quoted.quote)} characters; from a source whose text is not carried, quote the shortest phrase "
+                    f"that states the fact, at most {MAX_UNCARRIED_QUOTE} characters",
+                    "quote",
+                ))
                 return False
-        evidence.start, evidence.end = start, end
+            return True
+        try:
+            start = locate_quote(quoted.quote, text, quoted.occurrence, quoted.source_id)  # type: ignore[arg-type]
+        except FieldError as error:
+            self.problems.append(Problem(location, str(error), error.field))
+            return False
+        if isinstance(quoted, Evidence):
+            end = start + len(quoted.quote)
+            for name, given, actual in (("start", quoted.start, start), ("end", quoted.end, end)):
+                if given is not None and given != actual:
+                    self.problems.append(Problem(location, f"{name}={given}, but the quote is found at {name}={actual}", name))
+                    return False
+            quoted.start, quoted.end = start, end
         return True
 
     def _check_stated_total(self, total: StatedTotal, location: Location) -> None:
@@ -287,7 +306,10 @@ class RecordValidator:
                 self.problems.append(Problem(location, f"{total.record_table} has no column '{column}'", f"match.{column}"))
 
 
-_SELF_CONTAINED = {model for model in RECORD_MODELS if model not in (Source, Evidence, StatedTotal)}
+_QUOTING = (Evidence, Claim)
+"""Models whose records quote a source, and are checked against its text."""
+
+_SELF_CONTAINED = {model for model in RECORD_MODELS if model not in (Source, StatedTotal, *_QUOTING)}
 """Models whose records need no check beyond the model's own: no source text to read, no quote
 to find in it, no stated total whose table and columns must exist."""
 
@@ -302,6 +324,32 @@ def _integer_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields that can hold integers, alone or as values of an object: the only ones whose range needs checking."""
     properties = model.model_json_schema()["properties"]
     return tuple(name for name, schema in properties.items() if {option.get("type") for option in schema.get("anyOf", [schema])} & {"integer", "object"})
+
+
+def locate_quote(quote: str, text: str, occurrence: int | None = None, source_id: str | None = None) -> int:
+    """Where ``quote`` starts in ``text``: at its only occurrence, or at the one ``occurrence`` names.
+
+    Raises FieldError (naming the source ``source_id``, if given) with the field to fix when the quote is not in the text, occurs more than
+    once and no occurrence is given, or occurs fewer times than asked.
+
+    >>> locate_quote("go on", "go on, go on", occurrence=2)
+    7
+    """
+    starts = _starts_of(quote, text)
+    found = len(starts)
+    source = f"source '{source_id}'" if source_id else "the source"
+    if found == 0:
+        raise FieldError("quote", f"quote not found in {source}: {_preview(quote)}{_near_miss(quote, text) or _where_it_differs(quote, text)}")
+    if occurrence is None and found > 1:
+        raise FieldError("occurrence", f"quote occurs {found} times in {source}; say which with occurrence (1 to {found})")
+    if occurrence is not None and occurrence > found:
+        raise FieldError("occurrence", f"occurrence {occurrence} asked, but the quote occurs {found} time(s)")
+    return starts[(occurrence or 1) - 1]
+
+
+def _as_text(value: Any) -> str | None:
+    """A field's value as a claim states it: as text, None for none."""
+    return None if value is None else str(value)
 
 
 def _starts_of(quote: str, text: str) -> list[int]:
@@ -398,10 +446,11 @@ def check_references(connection: sqlite3.Connection) -> Iterator[Finding]:
         for column, target in reference_fields(model).items():
             for row_key, value in connection.execute(_dangling(model.table, _key_sql(model), column, target)):
                 yield model.table, row_key, column, f"no {target} record with id '{value}'"
-    for target in (model.table for model in RECORD_MODELS if "id" in model.primary_key):
-        query = _dangling("evidence", "t.id", "record_id", target, kind_column="record_table")
-        for row_key, value in connection.execute(query, {"kind": target}):
-            yield "evidence", row_key, "record_id", f"no {target} record with id '{value}'"
+    for quoting in ("evidence", "claims"):
+        for target in (model.table for model in RECORD_MODELS if "id" in model.primary_key):
+            query = _dangling(quoting, "t.id", "record_id", target, kind_column="record_table")
+            for row_key, value in connection.execute(query, {"kind": target}):
+                yield quoting, row_key, "record_id", f"no {target} record with id '{value}'"
     alternate_names_key = _key_sql(MODELS_BY_TABLE["alternate_names"])
     for target in ("people", "organizations", "places"):
         query = _dangling("alternate_names", alternate_names_key, "entity_id", target, kind_column="entity_table")
@@ -409,20 +458,28 @@ def check_references(connection: sqlite3.Connection) -> Iterator[Finding]:
             yield "alternate_names", row_key, "entity_id", f"no {target} record with id '{value}'"
 
 
+_PARENT_CYCLE = "parent links form a cycle: the record is its own ancestor"
+LINKS_THAT_MUST_NOT_LOOP = (
+    (Event, "parent_id", _PARENT_CYCLE),
+    (Place, "parent_id", _PARENT_CYCLE),
+    (Source, "copy_of_id", "copy_of_id links form a loop: the source is, through its copies, a copy of itself"),
+)
+
+
 def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
-    """No event or place is, through its parents, inside itself."""
-    for model in (Event, Place):
+    """No event or place is, through its parents, inside itself; no source is a copy of a copy of itself."""
+    for model, column, message in LINKS_THAT_MUST_NOT_LOOP:
         query = f"""
             WITH RECURSIVE walk(start, node, depth) AS (
-                SELECT id, parent_id, 1 FROM {model.table} WHERE parent_id IS NOT NULL
+                SELECT id, {column}, 1 FROM {model.table} WHERE {column} IS NOT NULL
                 UNION ALL
-                SELECT walk.start, t.parent_id, walk.depth + 1
+                SELECT walk.start, t.{column}, walk.depth + 1
                 FROM walk JOIN {model.table} t ON t.id = walk.node
-                WHERE t.parent_id IS NOT NULL AND walk.node != walk.start AND walk.depth < 10000
+                WHERE t.{column} IS NOT NULL AND walk.node != walk.start AND walk.depth < 10000
             )
             SELECT DISTINCT start FROM walk WHERE node = start ORDER BY start"""
         for (row_id,) in connection.execute(query):
-            yield model.table, row_id, "parent_id", "parent links form a cycle: the record is its own ancestor"
+            yield model.table, row_id, column, message
 
 
 def earliest_day_sql(date: str) -> str:
@@ -463,11 +520,38 @@ def check_positions_of_participants(connection: sqlite3.Connection) -> Iterator[
 
 
 def check_preferred_counts(connection: sqlite3.Connection) -> Iterator[Finding]:
-    """At most one claim about a number is preferred."""
-    query = "SELECT event_id, subject, group_concat(id, ', ') FROM counts WHERE preferred = 1 GROUP BY event_id, subject HAVING count(*) > 1"
-    for event_id, subject, ids in connection.execute(query):
+    """Where several counts report one number (an event and subject), exactly one is preferred."""
+    query = """SELECT event_id, subject, group_concat(id, ', '), sum(coalesce(preferred, 0)) FROM counts
+               GROUP BY event_id, subject HAVING count(*) > 1 AND sum(coalesce(preferred, 0)) != 1"""
+    for event_id, subject, ids, preferred in connection.execute(query):
         first = ids.split(", ")[0]
-        yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' are preferred ({ids}); prefer one at most"
+        if preferred:
+            yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' are preferred ({ids}); prefer one"
+        else:
+            yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' ({ids}) and none is preferred; mark the one the dataset prefers with preferred: true"
+
+
+def check_claims(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """Exactly one claim about a field is preferred, and it states the value the record holds."""
+    query = """SELECT record_table, record_id, field, group_concat(id, ', '), sum(preferred) FROM claims
+               GROUP BY record_table, record_id, field HAVING sum(preferred) != 1 ORDER BY min(rowid)"""
+    for table, record_id, field, ids, preferred in connection.execute(query).fetchall():
+        first = ids.split(", ")[0]
+        if preferred:
+            yield "claims", first, "preferred", f"{preferred} claims about {table} '{record_id}' field '{field}' are preferred ({ids}); prefer one"
+        else:
+            yield "claims", first, "preferred", f"no claim about {table} '{record_id}' field '{field}' is preferred; mark the one whose value the record holds"
+    pairs = connection.execute("SELECT DISTINCT record_table, field FROM claims WHERE preferred ORDER BY 1, 2").fetchall()
+    for table, field in pairs:
+        model = _AUTHORED_TABLES.get(table)
+        if model is None or field not in model.model_fields:
+            continue  # reported when the claim was validated
+        differing = f"""SELECT c.id, c.value, t."{field}" FROM claims c JOIN "{table}" t ON t.id = c.record_id
+                        WHERE c.record_table = ? AND c.field = ? AND c.preferred AND c.value IS NOT CAST(t."{field}" AS TEXT)"""
+        for claim_id, value, held in connection.execute(differing, (table, field)):
+            said = "no value" if value is None else repr(value)
+            holds = "none" if held is None else repr(str(held))
+            yield "claims", claim_id, "value", f"the preferred claim states {said}, but the record holds {holds}: the record holds the value the dataset prefers"
 
 
 def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
@@ -512,6 +596,7 @@ CROSS_RECORD_CHECKS = (
     check_event_dates,
     check_positions_of_participants,
     check_preferred_counts,
+    check_claims,
     check_stated_totals,
 )
 
