@@ -12,37 +12,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-from datasette.app import Datasette
 from datasette.resources import DatabaseResource, QueryResource, TableResource
 
-from wic_events import publishing
+from wic_events import serving, site_config
 from wic_events.cli import serve as serve_cli
 from wic_events.compiling import build
 from wic_events.models import DERIVED_MODELS, RECORD_MODELS, reference_fields
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = publishing.DATABASE_NAME
+DB = site_config.DATABASE_NAME
 
 
 def served_config() -> dict:
-    return yaml.safe_load((ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / site_config.CONFIG_FILE).read_text(encoding="utf-8"))
 
 
 class Site:
     """A Datasette app driven from synchronous tests, on one event loop of its own."""
 
-    def __init__(self, database: Path, config: dict | None = None):
-        publishing.quiet_datasette_errors()  # as datasette_cli does for the served site
-        publishing.cache_facet_counts()  # likewise
-        publishing.cache_derived_table_verdicts()  # likewise
-        publishing.read_through_mmap()  # likewise
+    def __init__(self, database: Path, config_file: Path = ROOT / site_config.CONFIG_FILE):
         self.loop = asyncio.new_event_loop()
-        self.datasette = Datasette(
-            immutables=[str(database)],
-            config=config or served_config(),
-            metadata=publishing.datasette_metadata(),
-            default_deny=True,  # as serve_command's --default-deny; test_serve_command checks that flag
-        )
+        self.datasette = serving.site_datasette(database, config_file)  # as each server process builds it
         self.run(self.datasette.invoke_startup())
 
     def run(self, awaitable):
@@ -66,7 +56,7 @@ class Site:
 
 
 def public_copy(database: Path, folder: Path) -> Path:
-    """The database under its public name, as serve_command links it."""
+    """The database under its public name, as serving.prepare_site links it."""
     folder.mkdir(parents=True, exist_ok=True)
     linked = folder / f"{DB}.db"
     linked.symlink_to(database)
@@ -95,17 +85,18 @@ def view_names(database: Path) -> list[str]:
 
 
 def test_datasette_yaml_is_what_the_models_generate():
-    written = (ROOT / publishing.CONFIG_FILE).read_text(encoding="utf-8")
-    assert written == publishing.render_config(), "datasette.yaml has drifted: run 'wic-events schema'"
+    written = (ROOT / site_config.CONFIG_FILE).read_text(encoding="utf-8")
+    assert written == site_config.render_config(), "datasette.yaml has drifted: run 'wic-events schema'"
 
 
-def test_serve_command_serves_immutable_read_only_on_localhost(built_db: Path, tmp_path: Path):
-    command = publishing.serve_command(built_db, tmp_path, "127.0.0.1", 8001)
-    assert command[command.index("-i") + 1] == str(tmp_path / f"{DB}.db")
-    assert "--default-deny" in command
-    assert command[command.index("--host") + 1] == "127.0.0.1"
+def test_the_site_serves_the_database_immutable_read_only_on_localhost(built_db: Path, tmp_path: Path):
+    site = json.loads(serving.prepare_site(built_db, tmp_path).read_text())
+    assert site["database"] == str(tmp_path / f"{DB}.db") and Path(site["database"]).resolve() == built_db.resolve()
+    datasette = serving.site_datasette(Path(site["database"]), Path(site["config_file"]))
+    assert not datasette.databases[DB].is_mutable
+    assert datasette.default_deny
     # The inspect file gives Datasette exact counts for the immutable file.
-    counts = json.loads((tmp_path / "inspect.json").read_text())[DB]["tables"]
+    counts = json.loads(Path(site["inspect_file"]).read_text())[DB]["tables"]
     with sqlite3.connect(built_db) as connection:
         (recorded,) = connection.execute("select record_counts from build_info").fetchone()
     assert counts["evidence"]["count"] == json.loads(recorded)["evidence"]
@@ -118,9 +109,9 @@ def test_serve_command_serves_immutable_read_only_on_localhost(built_db: Path, t
 
 def test_home_page_has_title_description_license_source_and_about(site: Site):
     html = site.get("/").text
-    assert f"<h1>{publishing.TITLE}</h1>" in html
+    assert f"<h1>{site_config.TITLE}</h1>" in html
     assert "Every fact is tied to the exact words of a source" in html
-    assert f'<a href="{publishing.LICENSE_URL}">{publishing.LICENSE}</a>' in html
+    assert f'<a href="{site_config.LICENSE_URL}">{site_config.LICENSE}</a>' in html
     assert "remain under their publishers&#39; terms" in html or "remain under their publishers' terms" in html
     assert f'<a href="/{DB}/sources">' in html and f'<a href="/{DB}/build_info">' in html
 
@@ -140,7 +131,7 @@ def test_every_link_on_the_home_and_database_pages_answers(site: Site):
 @pytest.mark.parametrize("model", [*RECORD_MODELS, *DERIVED_MODELS], ids=lambda model: model.table)
 def test_every_table_page_describes_the_table_and_each_column(site: Site, model):
     page = site.get(f"/{DB}/{model.table}").text
-    description = publishing.datasette_metadata()["databases"][DB]["tables"][model.table]["description"]
+    description = site_config.datasette_metadata()["databases"][DB]["tables"][model.table]["description"]
     assert description and description in unescape(page)
     # The list of column descriptions above the table (the headings' tooltips skip the primary key).
     listed = dict(re.findall(r"<dt>([a-z0-9_]+)</dt><dd>([^<]+)</dd>", page))
@@ -149,12 +140,12 @@ def test_every_table_page_describes_the_table_and_each_column(site: Site, model)
 
 
 def test_closed_vocabularies_list_their_values_in_the_column_description():
-    columns = publishing.datasette_metadata()["databases"][DB]["tables"]["speeches"]["columns"]
+    columns = site_config.datasette_metadata()["databases"][DB]["tables"]["speeches"]["columns"]
     assert "read_on_behalf: Read out by the speaker on behalf of the person named in on_behalf_of_id" in columns["delivery_mode"]
 
 
 def test_every_table_and_view_in_the_database_has_a_description(built_db: Path):
-    described = publishing.datasette_metadata()["databases"][DB]["tables"]
+    described = site_config.datasette_metadata()["databases"][DB]["tables"]
     missing = [name for name in table_names(built_db) + view_names(built_db) if not described.get(name, {}).get("description")]
     assert not missing, f"no description for {missing}"
 
@@ -163,7 +154,7 @@ def test_every_table_and_view_in_the_database_has_a_description(built_db: Path):
 
 
 def test_every_table_a_foreign_key_points_to_has_a_label_column_that_is_never_empty(built_db: Path):
-    tables = publishing.datasette_config()["databases"][DB]["tables"]
+    tables = site_config.datasette_config()["databases"][DB]["tables"]
     targets = {target for model in RECORD_MODELS for target in reference_fields(model).values()}
     with sqlite3.connect(built_db) as connection:
         for table in targets:
@@ -212,11 +203,11 @@ EXPECTED_FACETS = {
 }
 
 
-@pytest.mark.parametrize("table", list(publishing.FACETS))
+@pytest.mark.parametrize("table", list(site_config.FACETS))
 def test_configured_facets_count_the_rows(site: Site, table: str):
     response = site.get(f"/{DB}/{table}.json", params={"_extra": "facet_results", "_size": "0"})
     results = response.json()["facet_results"]["results"]
-    assert list(results) == publishing.FACETS[table]
+    assert list(results) == site_config.FACETS[table]
     connection = sqlite3.connect(site.datasette.databases[DB].path)
     for column, facet in results.items():
         counts = {item["value"]: item["count"] for item in facet["results"]}
@@ -365,13 +356,13 @@ def check_search_everything(site: Site):
 
 
 def test_every_canned_query_is_checked():
-    assert set(CANNED_QUERY_CHECKS) == set(publishing.CANNED_QUERIES)
+    assert set(CANNED_QUERY_CHECKS) == set(site_config.CANNED_QUERIES)
 
 
-@pytest.mark.parametrize("name", list(publishing.CANNED_QUERIES))
+@pytest.mark.parametrize("name", list(site_config.CANNED_QUERIES))
 def test_canned_query(site: Site, name: str):
     CANNED_QUERY_CHECKS[name](site)
-    query = publishing.CANNED_QUERIES[name]
+    query = site_config.CANNED_QUERIES[name]
     assert query["title"] and len(query["description"]) > 20
     html = site.get(f"/{DB}/{name}").text
     assert query["title"].replace("'", "&#39;") in html
@@ -396,11 +387,11 @@ def resource_for(action, database: str):
 
 def test_every_action_but_reading_is_denied_to_everyone(site: Site):
     actions = site.datasette.actions
-    assert set(publishing.READ_ACTIONS) < set(actions)
+    assert set(site_config.READ_ACTIONS) < set(actions)
     for actor in (None, {"id": "root"}, {"id": "someone"}):
         for name, action in actions.items():
             allowed = site.run(site.datasette.allowed(action=name, resource=resource_for(action, DB), actor=actor))
-            assert allowed == (name in publishing.READ_ACTIONS), (name, actor)
+            assert allowed == (name in site_config.READ_ACTIONS), (name, actor)
 
 
 def test_write_requests_are_refused_and_change_nothing(site: Site):
@@ -452,12 +443,12 @@ def test_a_slow_query_is_stopped_while_other_requests_answer(site: Site):
     slow, fast = site.run(both())
     assert fast.status_code == 200 and finished["fast"] < finished["slow"]
     assert slow.status_code == 400 and "took too long" in slow.json()["error"]
-    limit = publishing.SETTINGS["sql_time_limit_ms"] / 1000
+    limit = site_config.SETTINGS["sql_time_limit_ms"] / 1000
     assert limit <= finished["slow"] - started < limit + 3
 
 
 def test_answers_stop_at_max_returned_rows(site: Site):
-    limit = publishing.SETTINGS["max_returned_rows"]
+    limit = site_config.SETTINGS["max_returned_rows"]
     sql = f"with recursive n(i) as (select 1 union all select i + 1 from n where i < {limit + 500}) select i from n"
     data = site.get(f"/{DB}/-/query.json", params={"sql": sql, "_shape": "objects"}).json()
     assert len(data["rows"]) == limit and data["truncated"] is True
@@ -503,11 +494,11 @@ def test_hostile_text_is_shown_escaped(hostile_site: Site):
     assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;Xi \u202egnipniJ" in row
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in row
     # The override stays inside its own link: the id after it is isolated by the site's CSS.
-    assert publishing.BIDI_ISOLATION_CSS in row
+    assert site_config.BIDI_ISOLATION_CSS in row
 
 
 def test_cached_facet_counts_stay_right_for_each_filter(site: Site):
-    """cache_facet_counts keys the counts by their SQL and parameters: a filtered page gets its own."""
+    """CountedOnceFacet keys the counts by their SQL and parameters: a filtered page gets its own."""
     def counts(**params):
         response = site.get(f"/{DB}/speeches.json", params={"_extra": "facet_results", "_size": "0", **params})
         return {item["value"]: item["count"] for item in response.json()["facet_results"]["results"]["delivery_mode"]["results"]}
@@ -517,35 +508,14 @@ def test_cached_facet_counts_stay_right_for_each_filter(site: Site):
     assert counts(kind="speech") == {"in_person": 8, "read_on_behalf": 1}
 
 
-def test_a_query_page_asks_once_whether_the_tables_behind_full_text_indexes_are_visible(built_db: Path, tmp_path: Path, monkeypatch):
-    asked = []
-    original = Datasette._allowed_many
-
-    async def counting(self, *, actions, resource, actor, check_derived):
-        if not check_derived:  # a table a full-text index derives from, asked for by the cached method
-            asked.append(resource.child)
-        return await original(self, actions=actions, resource=resource, actor=actor, check_derived=check_derived)
-
-    monkeypatch.setattr(Datasette, "_allowed_many", counting)
-    fresh = Site(public_copy(built_db, tmp_path))
-    try:
-        path = f"/{DB}/points_of_speech.json?speech_id=wic-2015-xi-jinping-keynote"
-        assert fresh.get(path).status_code == 200
-        first, asked[:] = sorted(set(asked)), []
-        assert fresh.get(path).status_code == 200
-    finally:
-        fresh.close()
-    indexed = sorted(name for name, table in served_config()["databases"][DB]["tables"].items() if "fts_table" in table)
-    assert first == indexed and len(indexed) == 9
-    assert asked == []
-
-
 def test_a_full_text_index_stays_hidden_with_its_table_on_each_site(built_db: Path, tmp_path: Path):
-    """The verdicts cache_derived_table_verdicts keeps belong to one site: another may deny the table."""
+    """Permissions belong to one site: another may deny the table behind an index."""
     denying = served_config()
     denying["databases"][DB]["tables"]["speeches"]["allow"] = False
-    allowing_site = Site(public_copy(built_db, tmp_path / "allowing"))  # first, so that a verdict shared between sites would leak
-    denying_site = Site(public_copy(built_db, tmp_path / "denying"), denying)
+    denying_file = tmp_path / "denying.yaml"
+    denying_file.write_text(yaml.safe_dump(denying), encoding="utf-8")
+    allowing_site = Site(public_copy(built_db, tmp_path / "allowing"))
+    denying_site = Site(public_copy(built_db, tmp_path / "denying"), denying_file)
     try:
         for _ in range(2):
             assert allowing_site.get(f"/{DB}/speeches_fts.json").status_code == 200

@@ -81,17 +81,16 @@ def run_build(data_dir: Path, output: Path, quiet: bool = False) -> int:
 
 
 def _build_with_progress(build, data_dir: Path, output: Path):
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from tqdm import tqdm
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
+    class Progress(tqdm):
+        # tqdm's monitor is a thread; the build forks validating processes, and a thread holding a
+        # lock (tqdm's, or stderr's) at that moment would leave the lock held for ever in the child.
+        monitor_interval = 0
+
     # On stderr, the terminal run_build checked: stdout may be a file, which must get only the summary.
-    # Redrawn by the build's own calls, not by a thread of rich's: the build forks validating
-    # processes, and a thread holding a lock (rich's, or stderr's) at that moment would leave
-    # the lock held for ever in the child.
-    with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as display:
-        task = display.add_task("Building", total=None)
-        return build(data_dir, output, lambda seen: display.update(task, completed=seen, refresh=True))
+    with Progress(desc="Building", unit=" records", file=sys.stderr, leave=False) as display:
+        return build(data_dir, output, lambda seen: display.update(seen - display.n))
 
 
 @cli.command()
@@ -131,7 +130,7 @@ def validate(data_dir: Path | None, output_format: str) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; fail if a file differs from what the models generate.")
 def schema(output: Path, config_file: Path, check: bool) -> None:
     """Write the JSON Schema files and datasette.yaml, derived from the models."""
-    from .publishing import render_config
+    from .site_config import render_config
     from .schemas import holds, schema_file_texts, stale_schema_files, write_all
 
     if check:
@@ -205,8 +204,8 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int, pr
     if importlib.util.find_spec("datasette") is None:
         raise click.ClickException("serving needs Datasette: pip install 'wic-events[serve]'")
     from .compiling import is_stale
-    from .publishing import CannotListen
-    from .publishing import serve as run_datasette
+    from .serving import CannotListen
+    from .serving import serve as run_datasette
 
     database = database or db_path()
     data_dir = data_dir or default_data_dir()
@@ -263,6 +262,33 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool) -> No
             click.echo(f"  skipped  {ordinal:>3}  {text}")
         complete = complete and not report.uncited
     sys.exit(0 if complete else 1)
+
+
+@cli.command()
+@click.argument("source_id", required=False)
+@DB_OPTION
+def sources(source_id: str | None, database: Path | None) -> None:
+    """The web pages cited (sources whose text is not carried), each with the records that quote it.
+
+    Exits with status 1 when a page is cited by no record.
+    """
+    from .coverage import uncarried_source_citations
+
+    with _open(database) as connection:
+        reports = uncarried_source_citations(connection, source_id)
+    if not reports:
+        named = f"named {source_id} " if source_id else ""
+        raise click.ClickException(f"no source {named}without a carried text in {database or db_path()}")
+    for report in reports:
+        copy = f" (a copy of {report.copy_of_id})" if report.copy_of_id else ""
+        click.echo(_printable(f"{report.source_id}{copy}: {len(report.cited)} record(s) cite it"))
+        click.echo(_printable(f"  {report.title}"))
+        if report.url:
+            click.echo(_printable(f"  {report.url}"))
+        for (table, record_id), quoted_fields in report.cited.items():
+            named_fields = ", ".join(name or "(the record)" for name in quoted_fields)
+            click.echo(_printable(f"    {table} {record_id}: {named_fields}"))
+    sys.exit(0 if all(report.cited for report in reports) else 1)
 
 
 @cli.command()

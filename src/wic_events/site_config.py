@@ -1,9 +1,11 @@
-"""Publishing with Datasette: its configuration and metadata, derived from the models.
+"""The Datasette site's configuration and metadata, derived from the models.
 
 ``datasette.yaml`` at the repository root is written by ``wic-events schema`` from
 ``datasette_config()``; a test fails when the file has drifted. Datasette 1.0a41
 does not read titles and descriptions from datasette.yaml, so ``datasette_metadata()``
-is written to a temporary file and passed with ``-m`` when serving.
+is handed to Datasette when serving (see ``serving``). What the site does beyond
+configuration (bounds on every connection and response, cached facet counts) is in
+``datasette_plugin``.
 
 The site is read-only by construction: the database is served immutable (``-i``),
 Datasette runs with ``--default-deny``, and datasette.yaml allows only the actions
@@ -12,16 +14,6 @@ that read. Any action a plugin or a later Datasette adds is therefore denied too
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +71,29 @@ SETTINGS: dict[str, Any] = {
     "truncate_cells_html": 300,
 }
 
+PLUGIN_NAME = "wic-events"
+"""The name datasette.yaml configures the package's plugin under; without that entry the plugin
+(installed with the package, so in every Datasette of the environment) does nothing."""
+
+SITE_BOUNDS: dict[str, int] = {
+    # The longest text or blob any value may be, in bytes (SQLITE_LIMIT_LENGTH). The longest value
+    # the build stores is a carried source text, today 8 kB; a query building longer ones fails.
+    "max_value_bytes": 262_144,
+    # randomblob() and zeroblob() make a value of any size from a small query.
+    "max_blob_bytes": 65_536,
+    # printf('%.*c', 1000000000, 'x') fills its output without ever letting the time limit stop it.
+    "max_printf_width": 10_000,
+    # The largest response sent at once (a streamed CSV or the database download go by parts).
+    "max_response_bytes": 50 * 2**20,
+    # Each facet is a query over the whole filtered table.
+    "max_facets": 10,
+    # Bytes of the database file SQLite reads through mmap rather than read() into a page cache of its
+    # own: a search looks up thousands of speech rows ~35% faster at 1M events. The file is served
+    # immutable, so no write can go through the map; SQLite caps the size at its build's maximum.
+    "mmap_bytes": 4 << 30,
+}
+"""How much one request may cost, enforced by ``datasette_plugin`` on every served connection."""
+
 # Only columns with a few distinct values: a facet counts the rows of each value on every table
 # page, which over a column like speeches.event_id means reading the whole table (seconds at a
 # million rows). Visitors can still facet by any column from the page's column menu.
@@ -93,8 +108,10 @@ FACETS: dict[str, list[str]] = {
     "participants": ["role"],
     "speeches": ["kind", "delivery_mode"],
     "speech_points": ["kind"],
+    "documents": ["kind"],
     "stated_totals": ["record_table"],
     "evidence": ["record_table", "field"],
+    "claims": ["record_table", "field", "preferred"],
     "source_sentences": ["boilerplate"],
 }
 
@@ -136,6 +153,34 @@ def _search_everything_sql() -> str:
         "where a.name = :q"
     )
     return "\nunion all\n".join(branches) + "\nlimit 200"
+
+
+def count_value_sql(alias: str) -> str:
+    """A count's claim in words, as SQL: 'over 2000', 'about 1500', '76'."""
+    return f"CASE {alias}.qualifier WHEN 'exact' THEN '' ELSE replace({alias}.qualifier, '_', ' ') || ' ' END || {alias}.value"
+
+
+def _preferred_count_sql(subject: str) -> str:
+    # The preferred claim, or the only one.
+    return f"""(select {count_value_sql("c")} from counts c where c.event_id = e.id and c.subject = '{subject}'
+          order by coalesce(c.preferred, 0) desc limit 1)"""
+
+
+def _editions_sql() -> str:
+    xi = "(s.speaker_id = 'xi-jinping' or s.on_behalf_of_id = 'xi-jinping') and s.event_id in (select id from events where id = e.id or parent_id = e.id)"
+    return f"""select substr(e.start_date, 1, 4) as year, e.id as event_id, e.name, e.edition, e.start_date, e.end_date,
+       p.name as place, e.theme,
+       (select group_concat(s.kind || ' ' || replace(s.delivery_mode, '_', ' '), '; ') from speeches s where {xi}) as xi_jinping_part,
+       (select group_concat(r.name, '; ') from speeches s join people r on r.id = s.speaker_id
+          where {xi} and s.delivery_mode = 'read_on_behalf') as read_out_by,
+       {_preferred_count_sql("guests")} as guests,
+       {_preferred_count_sql("countries_and_regions")} as countries_and_regions,
+       (select count(distinct coalesce(so.copy_of_id, so.id)) from evidence ev join sources so on so.id = ev.source_id
+          where (ev.record_table = 'events' and ev.record_id = e.id)
+             or (ev.record_table = 'counts' and ev.record_id in (select id from counts where event_id = e.id))) as independent_sources
+from events e left join places p on p.id = e.place_id
+where e.parent_id is null and e.kind = 'conference' and e.series = 'World Internet Conference'
+order by e.start_date"""
 
 
 def _read_on_behalf_sql() -> str:
@@ -259,6 +304,30 @@ order by inside.depth, e.sequence, e.start_date, e.id""",
         "params": ["q"],
         "sql": _search_everything_sql(),
     },
+    "editions": {
+        "title": "The World Internet Conference, edition by edition",
+        "description": (
+            "One row per yearly meeting: its dates, place and theme as the dataset prefers them, how Xi Jinping took "
+            "part (in person, by video, or a letter, and who read it out), the preferred counts of guests and of "
+            "countries and regions, and how many independent sources (a copy of another page not counted) back the "
+            "row. Where sources disagree, see 'Disputed facts, edition by edition'."
+        ),
+        "sql": _editions_sql(),
+    },
+    "disputed_facts_by_edition": {
+        "title": "Disputed facts, edition by edition",
+        "description": (
+            "Every claim about a fact that sources report differently, with its source and exact words; "
+            "preferred is 1 for the claim whose value the record holds."
+        ),
+        "sql": """select substr(coalesce(root.start_date, e.start_date), 1, 4) as year, d.fact, d.value, d.preferred,
+       d.quote, d.source_id, so.publisher, so.copy_of_id, d.record_table, d.record_id
+from disputed_facts d
+left join events e on e.id = d.event_id
+left join events root on root.id = coalesce(e.parent_id, e.id)
+join sources so on so.id = d.source_id
+order by year, d.fact, d.preferred desc, d.source_id""",
+    },
 }
 
 
@@ -268,6 +337,11 @@ VIEW_DESCRIPTIONS: dict[str, str] = {
     "record_sentences": "Each located evidence quote with the source sentence it stands in.",
     "sentence_coverage": "Each sentence of a carried source with the number of evidence quotes that cite it.",
     "evidence_details": "Evidence quotes with their source's title and URL and up to 200 characters of text before and after.",
+    "disputed_facts": (
+        "Every claim about every fact that sources report differently: the claims table, and the counts of one subject "
+        "at one event that do not all say the same. fact names the fact (record and field, or event and subject); "
+        "preferred is 1 for the claim the dataset prefers; event_id is the event the fact is about."
+    ),
 }
 
 
@@ -281,7 +355,8 @@ def datasette_config() -> dict[str, Any]:
         if model.table in SORT:
             options["sort"] = SORT[model.table]
         if model.table in FACETS:
-            options["facets"] = FACETS[model.table]
+            # Counted once over the immutable file, then kept (see datasette_plugin.CountedOnceFacet).
+            options["facets"] = [{"counted_once": column} for column in FACETS[model.table]]
         if model.search_fields:
             options["fts_table"] = f"{model.table}_fts"
             options["fts_pk"] = "rowid"
@@ -293,6 +368,7 @@ def datasette_config() -> dict[str, Any]:
         "settings": SETTINGS,
         "extra_css_urls": [BIDI_ISOLATION_CSS],
         "permissions": {action: True for action in READ_ACTIONS},
+        "plugins": {PLUGIN_NAME: SITE_BOUNDS},
         "databases": {DATABASE_NAME: {"tables": tables, "queries": CANNED_QUERIES}},
     }
 
@@ -355,7 +431,7 @@ def render_config() -> str:
     import yaml
 
     header = (
-        "# Generated by 'wic-events schema' from src/wic_events/publishing.py and the models; do not edit by hand.\n"
+        "# Generated by 'wic-events schema' from src/wic_events/site_config.py and the models; do not edit by hand.\n"
         "# Serve with --default-deny (as 'wic-events serve' does): the permissions below are then all a visitor has.\n"
     )
     return header + yaml.safe_dump(datasette_config(), sort_keys=False, allow_unicode=True, width=120)
@@ -365,239 +441,3 @@ def default_config_path() -> Path:
     """The repository's datasette.yaml when running from a checkout, else the packaged copy."""
     root = checkout_root()
     return root / CONFIG_FILE if root else Path(__file__).resolve().parent / CONFIG_FILE
-
-
-def serve_command(database: Path, scratch: Path, host: str, port: int, config_file: Path | None = None) -> list[str]:
-    """Prepare ``scratch`` and return the datasette command line that serves the database read-only.
-
-    ``scratch`` receives the metadata file, a link that gives the database its public name
-    whatever the file is called, and an inspect file: with it Datasette shows exact row
-    counts for an immutable database instead of stopping at 10,000.
-    """
-    linked = scratch / f"{DATABASE_NAME}.db"
-    linked.symlink_to(database.resolve())
-    metadata_file = scratch / "metadata.json"
-    metadata_file.write_text(json.dumps(datasette_metadata(), indent=2), encoding="utf-8")
-    inspect_file = scratch / "inspect.json"
-    subprocess.run([sys.executable, "-m", "datasette", "inspect", str(linked), "--inspect-file", str(inspect_file)], check=True)
-    return [
-        sys.executable, "-c", "from wic_events.publishing import datasette_cli; datasette_cli()",
-        "serve", "-i", str(linked), "--inspect-file", str(inspect_file),
-        "--default-deny", "--host", host, "--port", str(port),
-        "-c", str(config_file or default_config_path()), "-m", str(metadata_file),
-    ]
-
-
-def quiet_datasette_errors() -> None:
-    """Stop Datasette printing each error response as a traceback with local variables.
-
-    Datasette does that whenever the rich package is installed, as it is for our command
-    line; it takes about a second of the server's only event loop for every error, even a
-    404, so a visitor sending bad URLs would stall the site for everyone. The error pages
-    themselves are unchanged.
-    """
-    import datasette.handle_exception
-
-    datasette.handle_exception.rich = None
-
-
-FACET_CACHE_SIZE = 512
-
-
-def cache_facet_counts() -> None:
-    """Keep the counts of Datasette's column facets over an immutable database, by their SQL.
-
-    A facet counts the rows of each value: at a million rows even a column with a few values
-    (events.kind, participants.role) takes 50-150 ms of SQLite for every table page. The
-    database is served immutable, so the same query always gives the same counts; the most
-    recent FACET_CACHE_SIZE results (each at most facet_size + 1 rows) are kept. Only the
-    counting query is cached: labels and links are made for each request as before. A query
-    cut off by facet_time_limit_ms raises, and is not cached.
-    """
-    from collections import OrderedDict
-
-    from datasette.facets import ColumnFacet
-
-    if getattr(ColumnFacet.facet_results, "wic_events_cached", False):
-        return
-    original = ColumnFacet.facet_results
-    cache: OrderedDict[tuple, Any] = OrderedDict()
-
-    class CachingDatasette:
-        def __init__(self, datasette: Any):
-            self._datasette = datasette
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._datasette, name)
-
-        async def execute(self, database: str, sql: str, params: Any = None, **kwargs: Any) -> Any:
-            key = (database, sql, tuple(sorted((params or {}).items())), tuple(sorted(kwargs.items())))
-            if key in cache:
-                cache.move_to_end(key)
-                return cache[key]
-            results = await self._datasette.execute(database, sql, params, **kwargs)
-            cache[key] = results
-            if len(cache) > FACET_CACHE_SIZE:
-                cache.popitem(last=False)
-            return results
-
-    async def facet_results(self: Any) -> Any:
-        database = self.ds.databases.get(self.database)
-        if database is not None and not database.is_mutable:
-            self.ds = CachingDatasette(self.ds)
-        return await original(self)
-
-    facet_results.wic_events_cached = True  # type: ignore[attr-defined]
-    ColumnFacet.facet_results = facet_results  # type: ignore[method-assign]
-
-
-def cache_derived_table_verdicts() -> None:
-    """Remember, for an anonymous visitor, whether the table each full-text index derives from is visible.
-
-    Datasette 1.0a41 works this out again for every query page: for each table with a full-text
-    index, a permission query on its internal database, once for the visitor and once for
-    anyone; with nine such tables that is about half of what a short canned query costs. The
-    served site has no logins and takes its permissions from datasette.yaml, which cannot change
-    while it runs, so over an immutable database the answer for an anonymous visitor never
-    changes. It is kept per Datasette instance; any other actor, or a mutable database, is asked
-    each time as before.
-    """
-    from datasette.app import Datasette
-
-    original = Datasette._allowed_derived_table_source
-    if getattr(original, "wic_events_cached", False):
-        return
-
-    async def allowed_derived_table_source(self: Any, database: str, source: str, *, actor: Any, dependencies: Any) -> bool:
-        served = self.databases.get(database)
-        if actor is not None or served is None or served.is_mutable:
-            return await original(self, database, source, actor=actor, dependencies=dependencies)
-        verdicts = self.__dict__.setdefault("_wic_events_source_verdicts", {})
-        if (database, source) not in verdicts:
-            verdicts[database, source] = await original(self, database, source, actor=actor, dependencies=dependencies)
-        return verdicts[database, source]
-
-    allowed_derived_table_source.wic_events_cached = True  # type: ignore[attr-defined]
-    Datasette._allowed_derived_table_source = allowed_derived_table_source  # type: ignore[method-assign]
-
-
-# Bytes of each database file SQLite reads through mmap rather than read() into a small page
-# cache of its own: a search then looks up thousands of speech rows ~35% faster at 1M events.
-# The file is served immutable, so no write can go through the map. SQLite caps the size at its
-# build's maximum, 2 GB by default.
-MMAP_SIZE = 4 << 30
-
-
-class MmapConnections:
-    """A Datasette plugin: each connection to a served database reads it through mmap."""
-
-    @staticmethod
-    def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
-        if database == DATABASE_NAME:
-            conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}").fetchall()
-
-
-def read_through_mmap() -> None:
-    """Register MmapConnections with Datasette's plugin manager, once."""
-    from datasette import hookimpl
-    from datasette.plugins import pm
-
-    if pm.get_plugin("wic_events_mmap") is None:
-        hookimpl(MmapConnections.prepare_connection)
-        pm.register(MmapConnections, name="wic_events_mmap")
-
-
-LISTENING_SOCKET_VARIABLE = "WIC_EVENTS_LISTENING_FD"
-"""Names the descriptor of the socket ``serve`` opened, which the server processes it starts share."""
-
-
-def accept_on_shared_socket(descriptor: int) -> None:
-    """Make uvicorn accept connections on an inherited listening socket instead of opening its own.
-
-    Every server process ``serve`` starts accepts on the same socket, and the kernel hands each
-    new connection to one of them: requests are answered on every core, where one process
-    answers on one (Datasette's Python work for a request holds the process's only lock).
-    """
-    import uvicorn
-
-    listener = socket.socket(fileno=descriptor)
-    original = uvicorn.Server.serve
-
-    async def serve(self: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
-        await original(self, sockets=[listener])
-
-    uvicorn.Server.serve = serve  # type: ignore[method-assign]
-
-
-def datasette_cli() -> None:
-    """Datasette's command line, with quiet errors, cached facet counts and verdicts, and mmap reads; serve_command runs it."""
-    from datasette.cli import cli
-
-    quiet_datasette_errors()
-    cache_facet_counts()
-    cache_derived_table_verdicts()
-    read_through_mmap()
-    if LISTENING_SOCKET_VARIABLE in os.environ:
-        accept_on_shared_socket(int(os.environ[LISTENING_SOCKET_VARIABLE]))
-    cli()
-
-
-class CannotListen(Exception):
-    """The address to serve on is taken, or not this machine's."""
-
-
-def serve(
-    database: Path,
-    host: str = "127.0.0.1",
-    port: int = 8001,
-    config_file: Path | None = None,
-    processes: int | None = None,
-    announce: Callable[[str], None] | None = None,
-) -> int:
-    """Run Datasette in ``processes`` processes (default: two a core) on one port, until interrupted.
-
-    ``announce`` gets the site's URL once the port is listened on (with port 0, the one the
-    system chose); a request made from then on is queued until a server process takes it.
-
-    Two a core, not one: a process leaves its core idle while it hands each query to a thread
-    of its own and back, and at 1M events, 8 clients got about three times as many table pages
-    (JSON) a second from four processes on two cores as from two.
-
-    Returns 0 when interrupted, or the exit status of a server process that stopped by itself
-    (the others are then stopped too). Raises CannotListen when the address cannot be listened on.
-    """
-    processes = processes or 2 * (os.cpu_count() or 1)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        listener = socket.create_server((host, port), family=family, backlog=1024)
-    except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
-        raise CannotListen(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
-    servers: list[subprocess.Popen] = []
-    # Stopped with kill (SIGTERM) rather than Ctrl+C, this process would otherwise end at once
-    # and leave the servers running; SystemExit runs the 'finally' below, which stops them.
-    previous_handler = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
-    with listener, tempfile.TemporaryDirectory(prefix="wic-events-") as scratch:
-        try:
-            command = serve_command(database, Path(scratch), host, port, config_file)
-            # One secret for all, so that what one process signs (a CSRF token, say) the others accept.
-            environment = {**os.environ, LISTENING_SOCKET_VARIABLE: str(listener.fileno()), "DATASETTE_SECRET": secrets.token_hex(32)}
-            for _ in range(processes):
-                servers.append(subprocess.Popen(command, pass_fds=[listener.fileno()], env=environment))
-            if announce:
-                address, bound_port = listener.getsockname()[:2]
-                announce(f"http://{f'[{address}]' if family == socket.AF_INET6 else address}:{bound_port}/")
-            while all(server.poll() is None for server in servers):
-                time.sleep(0.2)
-            return next(server.returncode for server in servers if server.returncode is not None)
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            for server in servers:
-                server.terminate()
-            for server in servers:
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-            signal.signal(signal.SIGTERM, previous_handler)
