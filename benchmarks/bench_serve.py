@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from generate import VOCABULARY
-from wic_events.publishing import CANNED_QUERIES, DATABASE_NAME
+from wic_events.site_config import CANNED_QUERIES, DATABASE_NAME
 
 HERE = Path(__file__).resolve().parent
 DB = f"/{DATABASE_NAME}"

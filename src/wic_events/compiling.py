@@ -39,7 +39,7 @@ from .models import (
     json_text,
     reference_fields,
 )
-from .problems import CannotWrite, InvalidData, Location, Problem
+from .problems import CannotBuild, CannotWrite, InvalidData, Location, Problem
 from .site_config import FACETS, SORT, count_value_sql
 from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
@@ -262,9 +262,14 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
     Raises ``InvalidData`` with every problem found, or ``CannotWrite`` when ``output``
     cannot be written; ``output`` is then untouched.
     """
+    build_time()  # a bad SOURCE_DATE_EPOCH is said before any work, not after it
     output = output.resolve()
     if output.is_dir():
         raise CannotWrite(f"{output} is a folder; give the path of a file for the database")
+    if output.is_relative_to(data_dir.resolve()):
+        raise CannotWrite(f"{output} lies inside the data folder {data_dir}, which the build reads; write the database elsewhere")
+    if output.exists() and not is_wic_events_database(output):
+        raise CannotWrite(f"{output} exists and is not a wic-events database; the build replaces only a database it wrote: remove the file or choose another path")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(output)
@@ -306,6 +311,18 @@ def _is_running(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process
     return True
+
+
+def remove_dead_scratch(prefix: str) -> None:
+    """Remove the scratch folders of validate runs that were killed (kill -9) before cleaning up:
+    their names hold the process id after ``prefix``."""
+    import shutil
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _is_running(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_only(data_dir: Path, scratch_dir: Path) -> list[Problem]:
@@ -510,7 +527,8 @@ class _Workers:
         except EOFError:
             process = self.processes[index]
             process.join()
-            raise RuntimeError(f"the validating process stopped unexpectedly (exit code {process.exitcode})") from None
+            killed = " (killed; an out-of-memory kill looks like this)" if process.exitcode in (-signal.SIGKILL, -signal.SIGTERM) else ""
+            raise CannotBuild(f"a validating process stopped unexpectedly with exit code {process.exitcode}{killed}; nothing was written") from None
 
     def close(self) -> None:
         for receiver in self.receivers:
@@ -528,7 +546,9 @@ def _send_messages(data_dir: Path, share: Share, sender: multiprocessing.connect
     for receiver in receivers:
         receiver.close()
     # Ctrl+C reaches every process; the build handles it, and the workers stop as the pipes break.
+    # SIGTERM ends a worker as it is: the command line's handler is for the build's own process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The inserting process is the one the build waits for at the end; when cores are short it
     # goes first, and the validators take the time it leaves (7% off the build on 2 cores).
     os.nice(VALIDATOR_NICENESS)
@@ -629,8 +649,7 @@ def _insert_sentences(connection: sqlite3.Connection, texts: dict[str, str | Non
 
 def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], digest: str) -> None:
     connection.execute(create_table_sql(BuildInfo))
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    built_at = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).isoformat() if epoch else None
+    built_at = build_time()
     info = BuildInfo(
         package_version=__version__,
         schema_version=SCHEMA_VERSION,
@@ -641,6 +660,21 @@ def _write_build_info(connection: sqlite3.Connection, counts: dict[str, int], di
     )
     names = list(BuildInfo.model_fields)
     connection.execute(f"INSERT INTO build_info ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row_values(info, names))
+
+
+def build_time() -> str | None:
+    """The build time SOURCE_DATE_EPOCH gives, as ISO 8601, or None when it is not set.
+
+    Raises CannotBuild for a value that is not a whole number of seconds since 1970; the build
+    checks it before any work.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        raise CannotBuild(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 (like 1700000000), not {epoch!r}") from None
 
 
 def coverage_text(connection: sqlite3.Connection) -> str:
@@ -657,7 +691,7 @@ def coverage_text(connection: sqlite3.Connection) -> str:
     pages, originals = connection.execute("SELECT count(*), count(*) - count(copy_of_id) FROM sources WHERE text IS NULL").fetchone()
     text = " and ".join(parts) or "no series"
     text = text[0].upper() + text[1:] + f", from {pages} public web pages ({originals} of them not copies of another), each cited by short exact phrases"
-    carried = [title for (title,) in connection.execute("SELECT title FROM sources WHERE text IS NOT NULL ORDER BY id")]
+    carried = [title for (title,) in connection.execute("SELECT coalesce(title, id) FROM sources WHERE text IS NOT NULL ORDER BY id")]
     if carried:
         text += f"; and {len(carried)} document(s) carried whole, every fact-bearing sentence cited: " + "; ".join(carried)
     return text + "."
@@ -684,12 +718,21 @@ def _check_integrity(path: Path) -> None:
             raise RuntimeError(f"quick_check failed: {status}")
 
 
+def is_wic_events_database(path: Path) -> bool:
+    """Whether the file is a database the build wrote (SQLite, with a build_info row)."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            return connection.execute("SELECT package_version FROM build_info").fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
 def is_stale(database: Path, data_dir: Path) -> bool:
     """True when the database is missing, unreadable, or was built from other inputs."""
     if not database.is_file():
         return True
     try:
-        with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as connection:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as connection:
             (built_from,) = connection.execute("SELECT input_digest FROM build_info").fetchone()
     except (sqlite3.Error, TypeError):
         return True

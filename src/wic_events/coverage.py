@@ -47,7 +47,7 @@ class SourceCitations:
     """A source whose text is not carried, and the records that quote it, each with the fields quoted."""
 
     source_id: str
-    title: str
+    title: str | None
     url: str | None
     publisher: str | None
     copy_of_id: str | None

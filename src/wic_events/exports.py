@@ -67,13 +67,19 @@ CONSTRAINT_KEYWORDS = ("pattern", "enum", "minimum", "maximum", "minLength", "ma
 EXTRA_HINT = "pip install 'wic-events[export]'"
 
 
-def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str, output_dir: Path | str) -> list[Path]:
+def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str, output_dir: Path | str, *, raw: bool = False, force: bool = False) -> list[Path]:
     """Write the database in ``format`` into ``output_dir`` (created if missing); returns the files written.
 
     ``connection_or_db`` is an open connection, a database path, or None for the
     package's database. The files are written into a scratch folder inside ``output_dir``
     and moved in when all are whole, so that a failed export leaves the folder as it was;
-    ``CannotWrite`` says what stood in the way.
+    ``CannotWrite`` says what stood in the way. A folder holding files that no export wrote
+    (each export lists its files in ``.wic-events-export.json``) is refused unless ``force``.
+
+    CSV cells (also in the data package) that a spreadsheet would run as a formula, those
+    starting with ``= + - @``, a tab or a carriage return, get a ``'`` in front, and so do cells
+    already starting with ``'``: removing one leading ``'`` from every cell that has one gives
+    the data back. ``raw`` writes every cell as it is.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -82,23 +88,53 @@ def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str
     """
     if format not in EXPORTERS:
         raise ValueError(f"no export format {format!r}; choose one of: {', '.join(EXPORTERS)}")
+    exporter = RAW_EXPORTERS.get(format, EXPORTERS[format]) if raw else EXPORTERS[format]
     output_dir = Path(output_dir)
+    if not force:
+        _refuse_others_files(output_dir)
     if isinstance(connection_or_db, sqlite3.Connection):
-        return _export_into(connection_or_db, format, output_dir)
+        return _export_into(connection_or_db, exporter, output_dir)
     with closing(connect(connection_or_db)) as connection:
-        return _export_into(connection, format, output_dir)
+        return _export_into(connection, exporter, output_dir)
 
 
-def _export_into(connection: sqlite3.Connection, format: str, output_dir: Path) -> list[Path]:
+EXPORT_MARKER = ".wic-events-export.json"
+"""Lists the files the exports into a folder wrote, so that another export may replace them."""
+_SCRATCH_PREFIX = ".wic-events-export-"
+
+
+def _exported_before(output_dir: Path) -> set[str]:
+    try:
+        return set(json.loads((output_dir / EXPORT_MARKER).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def _refuse_others_files(output_dir: Path) -> None:
+    """Raise CannotWrite if ``output_dir`` holds anything a wic-events export did not write."""
+    if not output_dir.is_dir():
+        return
+    ours = _exported_before(output_dir) | {EXPORT_MARKER}
+    others = sorted(path.name for path in output_dir.iterdir() if path.name not in ours and not path.name.startswith(_SCRATCH_PREFIX))
+    if others:
+        listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise CannotWrite(f"{output_dir} holds files that no wic-events export wrote ({listed}); export into an empty or new folder, or pass --force to write beside them")
+
+
+def _export_into(connection: sqlite3.Connection, exporter: Callable[[sqlite3.Connection, Path], list[Path]], output_dir: Path) -> list[Path]:
     made = not output_dir.exists()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=output_dir, prefix=".wic-events-export-") as scratch:
-            targets = {path: output_dir / path.name for path in EXPORTERS[format](connection, Path(scratch))}
+        with tempfile.TemporaryDirectory(dir=output_dir, prefix=_SCRATCH_PREFIX) as scratch:
+            targets = {path: output_dir / path.name for path in exporter(connection, Path(scratch))}
             if in_the_way := [target for target in targets.values() if target.is_dir()]:
                 raise CannotWrite(f"cannot write {in_the_way[0]}: a folder of that name is in the way")
+            marker = Path(scratch) / EXPORT_MARKER
+            listed = sorted(_exported_before(output_dir) | {target.name for target in targets.values()})
+            marker.write_text(json.dumps({"files": listed}, indent=2) + "\n", encoding="utf-8")
             for path, target in targets.items():
                 os.replace(path, target)
+            os.replace(marker, output_dir / EXPORT_MARKER)
     except BaseException as error:
         if made and output_dir.is_dir() and not any(output_dir.iterdir()):
             output_dir.rmdir()  # the folder this export made, left as it was: absent
@@ -188,13 +224,28 @@ def _per_table(suffix: str, write: Callable[[type[Record], sqlite3.Connection, P
     return exporter
 
 
-def _write_csv(model: type[Record], connection: sqlite3.Connection, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, [column.name for column in columns(model)])
-        writer.writeheader()
-        for row in flat_rows(model, connection):
-            # csv writes None as an empty cell; booleans are spelled as in JSON.
-            writer.writerow({name: ("true" if value else "false") if isinstance(value, bool) else value for name, value in row.items()})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+"""What a spreadsheet reads as the start of a formula (OWASP's list), and the escape itself, so that the escape can be undone."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula, with a ' in front; anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_writer(escape: bool) -> Callable[[type[Record], sqlite3.Connection, Path], None]:
+    def write_csv(model: type[Record], connection: sqlite3.Connection, path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, [column.name for column in columns(model)])
+            writer.writeheader()
+            for row in flat_rows(model, connection):
+                # csv writes None as an empty cell; booleans are spelled as in JSON.
+                writer.writerow({
+                    name: ("true" if value else "false") if isinstance(value, bool) else spreadsheet_safe(value) if escape else value
+                    for name, value in row.items()
+                })
+
+    return write_csv
 
 
 def _write_json(model: type[Record], connection: sqlite3.Connection, path: Path) -> None:
@@ -254,8 +305,12 @@ def _export_parquet(connection: sqlite3.Connection, output_dir: Path) -> list[Pa
 # --- Frictionless Data Package -----------------------------------------------------
 
 
-def _export_datapackage(connection: sqlite3.Connection, output_dir: Path) -> list[Path]:
-    paths = _per_table("csv", _write_csv)(connection, output_dir)
+def _datapackage(write_csv: Callable[[type[Record], sqlite3.Connection, Path], None]) -> Callable[[sqlite3.Connection, Path], list[Path]]:
+    return lambda connection, output_dir: _export_datapackage(connection, output_dir, write_csv)
+
+
+def _export_datapackage(connection: sqlite3.Connection, output_dir: Path, write_csv: Callable[[type[Record], sqlite3.Connection, Path], None]) -> list[Path]:
+    paths = _per_table("csv", write_csv)(connection, output_dir)
     (info,) = records(BuildInfo, connection)
     descriptor = {
         "profile": "tabular-data-package",
@@ -266,7 +321,7 @@ def _export_datapackage(connection: sqlite3.Connection, output_dir: Path) -> lis
         "schema_version": info.schema_version,
         "input_digest": info.input_digest,
         "licenses": [LICENSE],
-        "sources": [{"title": source.title, **({"path": source.url} if source.url else {})} for source in iter_records(Source, connection)],
+        "sources": [{"title": source.title or source.id, **({"path": source.url} if source.url else {})} for source in iter_records(Source, connection)],
         "resources": [_resource(model) for model in EXPORT_MODELS],
     }
     path = output_dir / "datapackage.json"
@@ -443,11 +498,13 @@ def _speech(speech: Speech, lookup: Callable[[type[Record], str | None], Any]) -
 
 
 EXPORTERS: dict[str, Callable[[sqlite3.Connection, Path], list[Path]]] = {
-    "csv": _per_table("csv", _write_csv),
+    "csv": _per_table("csv", _csv_writer(escape=True)),
     "json": _per_table("json", _write_json),
     "jsonl": _per_table("jsonl", _write_jsonl),
-    "datapackage": _export_datapackage,
+    "datapackage": _datapackage(_csv_writer(escape=True)),
     "popolo": _export_popolo,
     "parquet": _export_parquet,
 }
+RAW_EXPORTERS = {"csv": _per_table("csv", _csv_writer(escape=False)), "datapackage": _datapackage(_csv_writer(escape=False))}
+"""The formats whose cells are escaped for spreadsheets, without the escape."""
 FORMATS = tuple(EXPORTERS)

@@ -41,6 +41,10 @@ COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
 LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 WIKIDATA_ID_PATTERN = r"^Q[1-9][0-9]*$"
+# Some character that is not white space, and no control character but tab and line feed: a NUL
+# or an escape code in a name would reach every export and page, and spaces alone name nothing.
+_ALLOWED = r"[^\x00-\x08\x0b-\x1f\x7f]"
+TEXT_PATTERN = rf"^{_ALLOWED}*[^\s\x00-\x1f\x7f]{_ALLOWED}*$"
 
 PATTERN_DESCRIPTIONS = {
     SLUG_PATTERN: "a slug: lowercase ASCII letters and digits, words joined by single hyphens (like 'xi-jinping')",
@@ -50,6 +54,7 @@ PATTERN_DESCRIPTIONS = {
     LANGUAGE_TAG_PATTERN: "a BCP 47 language tag (like 'en' or 'zh-Hans')",
     SHA256_PATTERN: "a SHA-256 digest: 64 lowercase hex digits",
     WIKIDATA_ID_PATTERN: "a Wikidata item id (like 'Q15031')",
+    TEXT_PATTERN: "text with a character that is not a space, and no control characters (tab and line feed are allowed)",
 }
 """What each pattern means in words, for error messages: a contributor should not have to read a regex."""
 
@@ -103,7 +108,7 @@ LanguageTag = Annotated[str, StringConstraints(pattern=LANGUAGE_TAG_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 WikidataId = Annotated[str, StringConstraints(pattern=WIKIDATA_ID_PATTERN)]
 TimeOfDay = Annotated[str, StringConstraints(pattern=TIME_OF_DAY_PATTERN)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=TEXT_PATTERN)]
 
 MAX_UNCARRIED_QUOTE = 200
 """The longest quote of a source whose text the project does not carry: such a quote is the
@@ -229,7 +234,6 @@ class Qualifier(DescribedEnum):
 class PointKind(DescribedEnum):
     principle = "principle", "A principle the speaker states, called a principle by a source."
     proposal = "proposal", "A proposal the speaker puts forward, called a proposal by a source."
-    point = "point", "A point the speaker makes, in the order the source gives it; the source calls it neither a principle nor a proposal."
 
 
 class DocumentKind(DescribedEnum):
@@ -278,10 +282,11 @@ class Source(Record):
     """A source document: an article, a transcript, a web page."""
 
     table: ClassVar[str] = "sources"
-    label_field: ClassVar[str | None] = "title"
+    # The id, not the title: a web page may show no title, and ids name publisher and subject.
+    label_field: ClassVar[str | None] = "id"
     search_fields: ClassVar[tuple[str, ...]] = ("title", "text")
-    id: Slug = Field(description="Stable slug naming the source.")
-    title: Text = Field(description="The document's title as published.")
+    id: Slug = Field(description="Stable slug naming the source: its publisher and subject, e.g. 'ecns-2014-first-internet-conference'.")
+    title: Text | None = Field(None, description="The document's title as published; empty for a web page that shows none.")
     publisher: Text | None = Field(None, description="Who published the document.")
     url: Text | None = Field(None, description="Where the document is published.")
     language: LanguageTag = Field(description="Language of the document (BCP 47 tag, e.g. 'en').")
@@ -502,7 +507,7 @@ class Speech(Record):
     event_id: Slug = references("events", "The event the speech was delivered at.")
     speaker_id: Slug = references("people", "Who delivered the speech.")
     on_behalf_of_id: Slug | None = references("people", "Whose speech it is, when someone else read it out.", default=None)
-    delivery_mode: DeliveryMode = Field(description="How the speech was delivered.")
+    delivery_mode: DeliveryMode | None = Field(None, description="How the speech was delivered; empty when no source says.")
     kind: SpeechKind = Field(description="What sort of speech it is.")
     title: Text | None = Field(None, description="Title of the speech, when a source gives one.")
     summary: Text | None = Field(None, description="What the speech said, in the dataset's own words.")

@@ -67,3 +67,11 @@ class CannotWrite(Exception):
             if blocking is not None:
                 return cls(f"cannot write {path}: {blocking} is a file, not a folder")
         return cls(f"cannot write {path}: {error.strerror or error}")
+
+
+class CannotBuild(Exception):
+    """Raised when the build cannot run or finish for a reason outside the data: a setting it
+    cannot read, or a validating process that was killed (as an out-of-memory kill does).
+
+    The message says what and what to do; the output is left as it was.
+    """

@@ -20,9 +20,13 @@ Layout rules:
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import json.decoder
+import json.scanner
 import os
 import re
+import stat
 from collections.abc import Generator, Iterator
 from functools import cache
 from itertools import compress
@@ -121,11 +125,12 @@ def input_files(data_dir: Path) -> list[Path]:
 
 def _files_under(data_dir: Path) -> Iterator[Path]:
     """Every file under ``data_dir``, at any depth, but hidden ones (a name starting with a dot,
-    as editors' and systems' own files have) and those in hidden folders; links to folders are
-    not followed.
+    as editors' and systems' own files have) and those in hidden folders.
 
-    Raises InvalidData for a folder that cannot be listed: the records in it would
-    otherwise be left out without a word.
+    Raises InvalidData for a folder that cannot be listed (the records in it would otherwise be
+    left out without a word), and for anything that is not a regular file or folder of the data
+    folder's own: a link to a folder, or to a file outside the data folder, a link to nothing or
+    to itself, a FIFO, a socket or a device. Such a thing is named, never read.
     """
 
     def refuse(error: OSError) -> None:
@@ -133,16 +138,37 @@ def _files_under(data_dir: Path) -> Iterator[Path]:
         where = f"{folder.relative_to(data_dir).as_posix()}/" if folder != data_dir else "."
         raise InvalidData([Problem(Location(where), f"cannot read the folder: {error.strerror or error}")])
 
+    root = data_dir.resolve()
     for folder, subfolders, names in os.walk(data_dir, onerror=refuse):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in subfolders:
+            if Path(folder, name).is_symlink():
+                _refuse(data_dir, Path(folder, name), "is a link to a folder, which is not followed; move the folder here instead")
         for name in names:
+            if name.startswith("."):
+                continue
             path = Path(folder, name)
             try:
-                is_file = path.is_file()
-            except OSError as error:  # a folder that can be listed but not entered
-                refuse(error)
-            if not name.startswith(".") and is_file:
-                yield path
+                if path.is_symlink():
+                    target = path.resolve(strict=True)
+                    if not target.is_relative_to(root):
+                        _refuse(data_dir, path, "is a link to a file outside the data folder; copy the file here instead")
+                mode = path.stat().st_mode
+            except FileNotFoundError:
+                _refuse(data_dir, path, "is a link to nothing (its target is missing)")
+            except RuntimeError:  # Python before 3.13 says a loop this way
+                _refuse(data_dir, path, "is a link that leads back to itself")
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    _refuse(data_dir, path, "is a link that leads back to itself")
+                refuse(error)  # a folder that can be listed but not entered
+            if not stat.S_ISREG(mode):
+                _refuse(data_dir, path, "is not a regular file (a FIFO, socket or device); only files are read")
+            yield path
+
+
+def _refuse(data_dir: Path, path: Path, why: str) -> None:
+    raise InvalidData([Problem(Location(path.relative_to(data_dir).as_posix()), why)])
 
 
 def read_records(data_dir: Path, problems: list[Problem]) -> Iterator[RawRecord]:
@@ -339,10 +365,61 @@ def _parse_json(text: str, location: Location, problems: list[Problem]) -> Any:
         hint = "; JSON has no comments: delete the // lines" if text[error.pos : error.pos + 2] in ("//", "/*") else ""
         problems.append(Problem(Location(location.file, line), f"malformed JSON: {error.msg} (line {line}, column {error.colno}){hint}"))
     except ValueError as error:
-        problems.append(Problem(location, f"malformed JSON: {error}"))
+        problems.append(_value_problem(text, location, error))
     except RecursionError:
         problems.append(Problem(location, "malformed JSON: arrays or objects nested too deeply to read"))
     return UNPARSED
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str, position: int):
+        super().__init__(key)
+        self.key, self.position = key, position
+
+
+def _duplicate_key_at(text: str) -> _DuplicateKey | None:
+    """The first key repeated within one object, and where that object starts: read again with
+    json's own pure-Python scanner, whose objects know their position (the fast one's do not)."""
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any, object_hook: Any, object_pairs_hook: Any, memo: Any = None) -> Any:
+        position = s_and_end[1] - 1  # of the opening brace
+
+        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            seen: set[str] = set()
+            for key, _value in pairs:
+                if key in seen:
+                    raise _DuplicateKey(key, position)
+                seen.add(key)
+            return dict(pairs)
+
+        return json.decoder.JSONObject(s_and_end, strict, scan_once, object_hook, unique, memo)
+
+    decoder.parse_object = parse_object  # type: ignore[assignment]  # an instance of our own, not json's
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    try:
+        decoder.decode(text)
+    except _DuplicateKey as found:
+        return found
+    except (ValueError, RecursionError):
+        pass
+    return None
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{4301,}")
+
+
+def _value_problem(text: str, location: Location, error: ValueError) -> Problem:
+    """The problem of JSON that parses but cannot be taken: a key twice in one object, a number too long."""
+    def line_at(position: int) -> int:
+        return (location.line or 1) + text.count("\n", 0, position)
+
+    if "duplicate key" in str(error) and (found := _duplicate_key_at(text)) is not None:
+        return Problem(Location(location.file, line_at(found.position)), f"the key '{found.key}' is given twice in the object that starts on this line; keep one")
+    if (long := _LONG_NUMBER.search(text)) is not None:
+        digits = len(long.group())
+        return Problem(Location(location.file, line_at(long.start())), f"a number of {digits} digits is too long to read; numbers here fit in 64 bits (at most 19 digits)")
+    return Problem(location, f"malformed JSON: {error}")
 
 
 def _parse_json_line(line: str, location: Location, problems: list[Problem]) -> Any:
@@ -499,6 +576,9 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "pattern":
         expected = PATTERN_DESCRIPTIONS.get(error.validator_value, f"text matching {error.validator_value}")
         return f"expected {expected}, got {_preview(error.instance)}"
+    if error.validator in ("maxLength", "minLength") and isinstance(error.instance, str):
+        bound = "at most" if error.validator == "maxLength" else "at least"
+        return f"expected {bound} {error.validator_value} characters, got {len(error.instance)} ({_preview(error.instance)})"
     if error.validator == "type":
         return f"expected {_JSON_TYPE_NAMES.get(error.validator_value, error.validator_value)}, got {_preview(error.instance)}"
     if error.validator in ("anyOf", "oneOf") and error.context:

@@ -239,7 +239,7 @@ class RecordValidator:
         if digest != source.sha256:
             # Its quotes are still checked against the file: if only the hash is wrong, the same run says so too.
             self.problems.append(
-                Problem(location, f"the file's sha256 is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
+                Problem(location, f"the sha256 of {source.file} is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
             )
         try:
             source.text = content.decode("utf-8")
@@ -467,19 +467,36 @@ LINKS_THAT_MUST_NOT_LOOP = (
 
 
 def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
-    """No event or place is, through its parents, inside itself; no source is a copy of a copy of itself."""
+    """No event or place is, through its parents, inside itself; no source is a copy of a copy of
+    itself. Each loop is reported once, on its first record by id, naming all of its records.
+
+    Linear in the number of links, with no depth limit: a record on a loop has a link and is linked
+    to, so only such records are walked, each once (a chain of 12,000 is as quick as one of 12).
+    """
     for model, column, message in LINKS_THAT_MUST_NOT_LOOP:
-        query = f"""
-            WITH RECURSIVE walk(start, node, depth) AS (
-                SELECT id, {column}, 1 FROM {model.table} WHERE {column} IS NOT NULL
-                UNION ALL
-                SELECT walk.start, t.{column}, walk.depth + 1
-                FROM walk JOIN {model.table} t ON t.id = walk.node
-                WHERE t.{column} IS NOT NULL AND walk.node != walk.start AND walk.depth < 10000
-            )
-            SELECT DISTINCT start FROM walk WHERE node = start ORDER BY start"""
-        for (row_id,) in connection.execute(query):
-            yield model.table, row_id, column, message
+        links = dict(connection.execute(
+            f"SELECT id, {column} FROM {model.table} WHERE {column} IS NOT NULL AND id IN (SELECT {column} FROM {model.table})"
+        ))
+        for loop in _loops(links):
+            first = min(loop)
+            at = loop.index(first)
+            members = loop[at:] + loop[:at]
+            yield model.table, first, column, f"{message} ({' -> '.join([*members, first])})"
+
+
+def _loops(links: dict[str, str]) -> Iterator[list[str]]:
+    """Each loop of ``links`` (record -> the record it links to), once, in link order."""
+    done: set[str] = set()
+    for start in sorted(links):
+        path: dict[str, int] = {}  # the records of this walk, in order
+        node: str | None = start
+        while node is not None and node not in done and node not in path:
+            path[node] = len(path)
+            node = links.get(node)
+        if node is not None and node in path:  # the walk came back to a record of its own
+            walked = list(path)
+            yield walked[path[node]:]
+        done.update(path)
 
 
 def earliest_day_sql(date: str) -> str:
@@ -554,6 +571,42 @@ def check_claims(connection: sqlite3.Connection) -> Iterator[Finding]:
             yield "claims", claim_id, "value", f"the preferred claim states {said}, but the record holds {holds}: the record holds the value the dataset prefers"
 
 
+ORDERS = (
+    ("speeches", ("event_id",), "reported_order", "speeches of event"),
+    ("events", ("parent_id",), "sequence", "events inside"),
+    ("speech_points", ("speech_id", "kind"), "ordinal", "points of"),
+)
+"""Numbers that put records in order within a group: each group's run 1, 2, 3 ... with none twice or left out."""
+
+
+def check_orders(connection: sqlite3.Connection) -> Iterator[Finding]:
+    """Where records claim an order (speeches in reported order, sub-events in sequence, points by
+    ordinal), the numbers of a group run from 1 with none repeated and none missing."""
+    for table, group, column, what in ORDERS:
+        keys = ", ".join(group)
+        query = f"""SELECT {keys}, group_concat({column}, ','), count(*), count(DISTINCT {column}), max({column}) FROM {table}
+                    WHERE {column} IS NOT NULL AND {' AND '.join(f'{name} IS NOT NULL' for name in group)}
+                    GROUP BY {keys} HAVING count(*) != count(DISTINCT {column}) OR max({column}) != count(*) ORDER BY {keys}"""
+        for *named, numbers, total, distinct, largest in connection.execute(query).fetchall():
+            values = sorted(int(number) for number in numbers.split(","))
+            where = " AND ".join(f"{name} = ?" for name in group)
+            if distinct != total:
+                repeated = sorted({value for value in values if values.count(value) > 1})
+                said = f"{column} {', '.join(map(str, repeated))} is given to more than one record"
+                culprit = repeated[0]
+            else:
+                missing = sorted(set(range(1, largest + 1)) - set(values))
+                said = f"{column} runs to {largest} but {', '.join(map(str, missing))} is missing: number them 1, 2, 3 ... in order"
+                culprit = largest
+            (first,) = connection.execute(f"SELECT {_key_sql_plain(table)} FROM {table} WHERE {where} AND {column} = ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                                          (*named, culprit, 1 if distinct != total else 0)).fetchone()
+            yield table, first, column, f"among the {what} {' / '.join(map(str, named))}: {said}"
+
+
+def _key_sql_plain(table: str) -> str:
+    return " || '|' || ".join(MODELS_BY_TABLE[table].primary_key)
+
+
 def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Where a source states how many items there are, the records add up."""
     for row_id, table, match, expected, as_reported in connection.execute(
@@ -597,6 +650,7 @@ CROSS_RECORD_CHECKS = (
     check_positions_of_participants,
     check_preferred_counts,
     check_claims,
+    check_orders,
     check_stated_totals,
 )
 
