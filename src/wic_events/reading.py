@@ -578,7 +578,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"expected {expected}, got {_preview(error.instance)}"
     if error.validator in ("maxLength", "minLength") and isinstance(error.instance, str):
         bound = "at most" if error.validator == "maxLength" else "at least"
-        return f"expected {bound} {error.validator_value} characters, got {len(error.instance)} ({_preview(error.instance)})"
+        plural = "" if error.validator_value == 1 else "s"
+        return f"expected {bound} {error.validator_value} character{plural}, got {len(error.instance)} ({_preview(error.instance)})"
     if error.validator == "type":
         return f"expected {_JSON_TYPE_NAMES.get(error.validator_value, error.validator_value)}, got {_preview(error.instance)}"
     if error.validator in ("anyOf", "oneOf") and error.context:
@@ -587,6 +588,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         causes = [cause for cause in error.context if cause.schema.get("type") != "null"]
         if not causes:
             return error.message
+        if error.instance == "":  # too short and not matching the text pattern: one thing to say
+            return "empty text" + (" (or leave the field out)" if nullable else "")
         if all(cause.validator == "type" for cause in causes):
             expected = " or ".join(_JSON_TYPE_NAMES.get(cause.validator_value, str(cause.validator_value)) for cause in causes)
             message = f"expected {expected}, got {_preview(error.instance)}"

@@ -175,6 +175,7 @@ class RecordValidator:
         for location, stated, source_id in self._written_inside(record, claims, "claims", StatedClaim, raw):
             claim = self._quoted(Claim, record, stated.field, stated.quote, stated.occurrence, source_id, location, value=stated.value, preferred=stated.preferred)
             if claim is None:
+                self._lose(Claim.table)
                 continue
             yield claim, location
             if stated.field in type(record).model_fields and stated.value == _as_text(getattr(record, stated.field)):
@@ -190,21 +191,30 @@ class RecordValidator:
         if items and "id" not in record.primary_key:
             self.problems.append(Problem(raw.location, f"records of {record.table} have no id to cite; cite the record they name instead", key))
             return
+        lost = Claim.table if key == "claims" else None  # a claim lost leaves its fact's claims not all known
         for position, data in enumerate(items):
             location = Location(raw.location.file, raw.location.line, f"{raw.location.path or ''}.{key}[{position}]".lstrip("."))
             if not isinstance(data, dict):
                 self.problems.append(Problem(location, "a citation is an object with a quote" if key == "evidence" else "a claim is an object with a field, a value and a quote"))
+                self._lose(lost)
                 continue
             written = self._model(model, data, location)  # type: ignore[arg-type]
             if written is None:
+                self._lose(lost)
                 continue
             source_id = written.source_id or raw.default_source_id  # type: ignore[attr-defined]
             if source_id is None:
                 self.problems.append(Problem(location, "no source_id: name one in the citation or at the top of the bundle", "source_id"))
+                self._lose(lost)
                 continue
             if written.source_id is None and not self._bundle_source_is_known(raw):  # type: ignore[attr-defined]
+                self._lose(lost)
                 continue
             yield location, written, source_id
+
+    def _lose(self, table: str | None) -> None:
+        if table is not None:
+            self.rejected.add((table, "*"))
 
     def _quoted(self, model: type[Record], record: Record, field: str | None, quote: str, occurrence: int | None, source_id: str, location: Location, **more: Any) -> Record | None:
         """An evidence row or claim about ``record``, checked (None, with its problems said, when it is wrong)."""
@@ -536,27 +546,36 @@ def check_positions_of_participants(connection: sqlite3.Connection) -> Iterator[
         yield "participants", row_id, "position_id", f"position '{position}' is held by '{holder}', not by this participant"
 
 
+def _some_unknown(connection: sqlite3.Connection, table: str) -> bool:
+    """Whether records of ``table`` were found invalid or could not be read: a rule that counts them would be
+    wrong, and say something that fixing the problem already reported will change."""
+    query = f"SELECT EXISTS (SELECT 1 FROM {REJECTED_IDS_TABLE} WHERE record_table IN (?, '*'))"
+    return bool(connection.execute(query, (table,)).fetchone()[0])
+
+
 def check_preferred_counts(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Where several counts report one number (an event and subject), exactly one is preferred."""
+    unknown = _some_unknown(connection, "counts")
     query = """SELECT event_id, subject, group_concat(id, ', '), sum(coalesce(preferred, 0)) FROM counts
                GROUP BY event_id, subject HAVING count(*) > 1 AND sum(coalesce(preferred, 0)) != 1"""
     for event_id, subject, ids, preferred in connection.execute(query):
         first = ids.split(", ")[0]
         if preferred:
             yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' are preferred ({ids}); prefer one"
-        else:
+        elif not unknown:
             yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' ({ids}) and none is preferred; mark the one the dataset prefers with preferred: true"
 
 
 def check_claims(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Exactly one claim about a field is preferred, and it states the value the record holds."""
+    unknown = _some_unknown(connection, "claims")
     query = """SELECT record_table, record_id, field, group_concat(id, ', '), sum(preferred) FROM claims
                GROUP BY record_table, record_id, field HAVING sum(preferred) != 1 ORDER BY min(rowid)"""
     for table, record_id, field, ids, preferred in connection.execute(query).fetchall():
         first = ids.split(", ")[0]
         if preferred:
             yield "claims", first, "preferred", f"{preferred} claims about {table} '{record_id}' field '{field}' are preferred ({ids}); prefer one"
-        else:
+        elif not unknown:
             yield "claims", first, "preferred", f"no claim about {table} '{record_id}' field '{field}' is preferred; mark the one whose value the record holds"
     pairs = connection.execute("SELECT DISTINCT record_table, field FROM claims WHERE preferred ORDER BY 1, 2").fetchall()
     for table, field in pairs:
@@ -583,6 +602,8 @@ def check_orders(connection: sqlite3.Connection) -> Iterator[Finding]:
     """Where records claim an order (speeches in reported order, sub-events in sequence, points by
     ordinal), the numbers of a group run from 1 with none repeated and none missing."""
     for table, group, column, what in ORDERS:
+        if _some_unknown(connection, table):
+            continue  # a number missing may be that of a record already reported
         keys = ", ".join(group)
         query = f"""SELECT {keys}, group_concat({column}, ','), count(*), count(DISTINCT {column}), max({column}) FROM {table}
                     WHERE {column} IS NOT NULL AND {' AND '.join(f'{name} IS NOT NULL' for name in group)}
@@ -614,8 +635,8 @@ def check_stated_totals(connection: sqlite3.Connection) -> Iterator[Finding]:
     ).fetchall():
         conditions = json.loads(match)
         model = _AUTHORED_TABLES.get(table)
-        if model is None or any(column not in model.model_fields for column in conditions):
-            continue  # reported when the record was validated
+        if model is None or any(column not in model.model_fields for column in conditions) or _some_unknown(connection, table):
+            continue  # reported when the record was validated, or the records counted are not all known
         where = " AND ".join(f'"{column}" = ?' for column in conditions) or "1"  # quoted: evidence has a column named "end"
         (actual,) = connection.execute(f"SELECT count(*) FROM {table} WHERE {where}", list(conditions.values())).fetchone()
         if actual != expected:
