@@ -959,6 +959,12 @@ def point_ordinals_with_a_gap(data: Path) -> list[Expected]:
 
 
 @case
+def ordinal_too_big_to_count_up_to(data: Path) -> list[Expected]:
+    at = change_record(data, "speech_points", {"ordinal": 2**62}, kind="proposal", ordinal=5)
+    return [Expected(BUNDLE, (f"ordinal runs to {2**62} but 5, 6, 7, 8, 9 ... is missing",), path=f"speech_points[{at}]", field="ordinal")]
+
+
+@case
 def record_file_linked_from_outside(data: Path) -> list[Expected]:
     outside = data.parent / "elsewhere.csv"
     outside.write_text("id,name,sort_name\nsecret,Secret,Secret\n", encoding="utf-8")

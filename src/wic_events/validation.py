@@ -616,12 +616,24 @@ def check_orders(connection: sqlite3.Connection) -> Iterator[Finding]:
                 said = f"{column} {', '.join(map(str, repeated))} is given to more than one record"
                 culprit = repeated[0]
             else:
-                missing = sorted(set(range(1, largest + 1)) - set(values))
-                said = f"{column} runs to {largest} but {', '.join(map(str, missing))} is missing: number them 1, 2, 3 ... in order"
+                said = f"{column} runs to {largest} but {_missing_numbers(values)} is missing: number them 1, 2, 3 ... in order"
                 culprit = largest
             (first,) = connection.execute(f"SELECT {_key_sql_plain(table)} FROM {table} WHERE {where} AND {column} = ? ORDER BY rowid LIMIT 1 OFFSET ?",
                                           (*named, culprit, 1 if distinct != total else 0)).fetchone()
             yield table, first, column, f"among the {what} {' / '.join(map(str, named))}: {said}"
+
+
+def _missing_numbers(values: list[int], at_most: int = 5) -> str:
+    """The first numbers from 1 up that sorted, distinct ``values`` lack, found by walking the gaps
+    between them (the largest may be too big to count up to)."""
+    missing: list[int] = []
+    expected = 1
+    for value in values:
+        missing.extend(range(expected, min(value, expected + at_most - len(missing))))
+        if len(missing) >= at_most:
+            return ", ".join(map(str, missing)) + " ..."
+        expected = value + 1
+    return ", ".join(map(str, missing))
 
 
 def _key_sql_plain(table: str) -> str:
