@@ -106,7 +106,7 @@ def test_full_text_search(connection, table, query, expected):
 
 def test_evidence_quotes_equal_their_span_of_the_source(connection):
     rows = connection.execute(
-        'SELECT e.quote, substr(s.text, e.start + 1, e."end" - e.start) FROM evidence e JOIN sources s ON s.id = e.source_id'
+        'SELECT e.quote, substr(s.text, e.start + 1, e."end" - e.start) FROM evidence e JOIN sources s ON s.id = e.source_id WHERE s.text IS NOT NULL'
     ).fetchall()
     assert len(rows) > 100
     assert all(quote == span for quote, span in rows)
@@ -133,7 +133,9 @@ def test_build_info_records_versions_digest_and_counts(connection):
     (info,) = connection.execute("SELECT * FROM build_info").fetchall()
     assert (info["package_version"], info["schema_version"]) == (__version__, SCHEMA_VERSION)
     assert len(info["input_digest"]) == 64
-    assert json.loads(info["record_counts"])["speeches"] == 11
+    counts = json.loads(info["record_counts"])
+    assert counts["speeches"] == connection.execute("SELECT count(*) FROM speeches").fetchone()[0] > 11
+    assert set(counts) >= {"claims", "documents", "events", "sources"}
 
 
 def test_a_failed_build_leaves_the_previous_file_untouched(data_copy, tmp_path):
