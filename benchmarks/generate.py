@@ -67,6 +67,8 @@ def expected_counts(events: int) -> dict[str, int]:
         "positions": -(-max(3, events // 2) // 10),
         "events": events,
         "counts": conferences,
+        "documents": conferences,
+        "claims": 0,  # a claim needs a second source that disagrees: the series data has them, this input does not
         "participants": 3 * events,
         "summaries": -(-speeches // SHARED_SUMMARY_EVERY),
         "speeches": speeches,
@@ -119,6 +121,7 @@ class Generator:
         self.write_csv("positions/positions.csv", self.position_rows())
         self.write_jsonl("events/events.jsonl", self.event_rows())
         self.write_jsonl("counts/counts.jsonl", self.count_rows())
+        self.write_jsonl("documents/documents.jsonl", self.document_rows())
         self.write_csv("participants/participants.csv", self.participant_rows())
         self.write_jsonl("speeches/speeches.jsonl", self.speech_rows())
         self.write_csv("speech_points/speech_points.csv", self.point_rows())
@@ -264,7 +267,7 @@ class Generator:
                 first_day = start if end else f"{start}-01"
                 row.update(
                     parent_id=self.event_id(index - 1) if kind == "photo_session" else self.event_id(index - within),
-                    sequence=within,
+                    sequence=1 if kind == "photo_session" else within - (within > 2),  # the photo session is its parent's only child
                     start_date=first_day,
                     end_date=None,
                     time_of_day=("morning", "afternoon", "09:30", "14:00")[within % 4],
@@ -280,6 +283,17 @@ class Generator:
                 "value": value,
                 "qualifier": "over",
                 "as_reported": f"Over {value:,} guests",
+                "source_id": self.source_id(conference),
+            }
+
+    def document_rows(self) -> Iterator[dict]:
+        for conference in range(self.counts["documents"]):
+            yield {
+                "id": f"{self.event_id(conference * EVENTS_PER_CONFERENCE)}-report",
+                "event_id": self.event_id(conference * EVENTS_PER_CONFERENCE),
+                "title": f"Internet Development Report {conference}",
+                "kind": "report",
+                "released_on": self.conference_dates(conference)[0],
                 "source_id": self.source_id(conference),
             }
 
