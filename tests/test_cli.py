@@ -3,9 +3,11 @@
 import json
 import os
 import pty
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 
 from click.testing import CliRunner
 
@@ -25,7 +27,7 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
     listed = result.output.partition("Commands:\n")[2].splitlines()
-    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "search", "serve", "show", "validate"]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "search", "serve", "show", "sources", "validate"]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
@@ -39,7 +41,9 @@ def test_build_writes_the_database_and_says_so(tmp_path):
     result = run("build", "--data", DATA_DIR, "--output", output)
     assert result.exit_code == 0, result.output
     assert output.is_file()
-    assert "rows in 15 tables" in result.output
+    with closing(sqlite3.connect(output)) as connection:
+        counts = json.loads(connection.execute("SELECT record_counts FROM build_info").fetchone()[0])
+    assert f": {sum(counts.values())} rows in {len(counts)} tables" in result.output
     assert "Building" not in result.output  # no progress display when the output is not a terminal
 
 
@@ -101,11 +105,13 @@ def test_validate_writes_nothing(tmp_path, data_copy):
 
 def test_validate_reports_problems_as_json(data_copy):
     places = data_copy / "places.csv"
-    places.write_text(places.read_text(encoding="utf-8").replace("wuzhen,Wuzhen,town", "wuzhen,Wuzhen,village"), encoding="utf-8")
+    text = places.read_text(encoding="utf-8")
+    line = text[: text.index("wuzhen,Wuzhen,town")].count("\n") + 1
+    places.write_text(text.replace("wuzhen,Wuzhen,town", "wuzhen,Wuzhen,village"), encoding="utf-8")
     result = run("validate", "--data", data_copy, "--format", "json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)
-    assert problems == [{"file": "places.csv", "line": 4, "path": None, "field": "kind", "message": problems[0]["message"]}]
+    assert problems == [{"file": "places.csv", "line": line, "path": None, "field": "kind", "message": problems[0]["message"]}]
     assert "'town'" in problems[0]["message"]
 
 
@@ -114,7 +120,10 @@ def test_info_prints_versions_digest_and_counts(built_db):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1:4] == [f"package version: {wic_events.__version__}", "schema version:  1.0.0", f"input digest:    {input_digest(DATA_DIR)}"]
-    assert "  speeches                   11" in lines and "  people                     16" in lines
+    with closing(sqlite3.connect(built_db)) as connection:
+        speeches, people = (connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("speeches", "people"))
+    counted = [line.split() for line in lines if line.startswith("  ")]
+    assert ["speeches", str(speeches)] in counted and ["people", str(people)] in counted and speeches > 11
 
 
 def test_coverage_reports_every_sentence_cited(built_db):
@@ -162,7 +171,7 @@ def test_search_lists_records_best_first_with_their_labels(built_db):
     result = run("search", "cyber sovereignty", "--db", built_db)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "speech_points   wic-2015-xi-jinping-keynote-principle-1  Respect cyber sovereignty" in lines
+    assert "speech_points   wic-2015-xi-jinping-keynote-principle-1  Respecting the cyber sovereignty" in lines
     # Records named by their id alone show the start of their text.
     assert any(line.startswith("speeches        wic-2015-xi-jinping-keynote  ") for line in lines)
     assert any(line.startswith("evidence        ev-") and "cyber sovereignty" in line for line in lines)
@@ -196,7 +205,6 @@ def test_serve_says_which_input_file_it_cannot_read(tmp_path, monkeypatch):
         raise InvalidData([Problem(Location("people.csv"), "cannot read the file: Permission denied")])
 
     monkeypatch.setattr(compiling, "input_digest", unreadable)  # root, who runs CI, may read any file
-    (tmp_path / "wic_events.db").write_text("")
     result = run("serve", "--db", tmp_path / "wic_events.db", "--data", DATA_DIR)
     assert result.exit_code == 1
     assert "people.csv: cannot read the file: Permission denied" in result.output
@@ -229,7 +237,7 @@ def test_serve_stops_when_the_database_it_must_build_fails_to_build(data_copy, t
 def test_serve_with_neither_database_nor_data_says_so(tmp_path):
     result = run("serve", "--db", tmp_path / "missing.db", "--data", tmp_path / "no-data")
     assert result.exit_code == 1
-    assert f"Error: no database at {tmp_path / 'missing.db'} and no data folder to build it from" in result.output
+    assert f"Error: no database at {tmp_path / 'missing.db'}; build it with 'wic-events build --output {tmp_path / 'missing.db'}', or name the data with --data" in result.output
 
 
 def test_serve_without_datasette_says_how_to_install_it(monkeypatch):
