@@ -1,7 +1,7 @@
 """wic-events: the World Internet Conference as an open dataset.
 
 >>> import wic_events
->>> keynote = wic_events.speeches(kind="keynote")[0]
+>>> keynote = wic_events.speeches(event_id="wic-2015-opening-ceremony", kind="keynote")[0]
 >>> keynote.speaker_id
 'xi-jinping'
 
