@@ -118,8 +118,9 @@ FACETS: dict[str, list[str]] = {
 SORT: dict[str, str] = {
     "people": "sort_name",
     "events": "start_date",
-    "speeches": "reported_order",
-    "speech_points": "ordinal",
+    # By the record they belong to, whose ids start with the year (ties stay in the order written).
+    "speeches": "event_id",
+    "speech_points": "speech_id",
     "source_sentences": "ordinal",
 }
 
