@@ -37,6 +37,13 @@ def test_the_figures_of_what_the_dataset_holds_are_those_of_the_database(built_d
         r"(\d+) participations": "SELECT count(*) FROM participants",
         r"(\d+) reported counts": "SELECT count(*) FROM counts",
         r"(\d+) evidence quotes": "SELECT count(*) FROM evidence",
+        r"(\d+) yearly meetings": "SELECT count(*) FROM events WHERE kind = 'conference' AND series = 'World Internet Conference'",
+        r"(\d+) events in all": "SELECT count(*) FROM events",
+        r"(\d+) outcome documents": "SELECT count(*) FROM documents",
+        r"(\d+) claims": "SELECT count(*) FROM claims",
+        r"(\d+) disputed facts": "SELECT count(DISTINCT fact) FROM disputed_facts",
+        r"(\d+) sources": "SELECT count(*) FROM sources",
+        r"(\d+) published web pages": "SELECT count(*) FROM sources WHERE text IS NULL",
     }
     with sqlite3.connect(built_db) as connection:
         for claim, sql in claims.items():
