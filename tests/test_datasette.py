@@ -111,7 +111,7 @@ def test_the_site_serves_the_database_immutable_read_only_on_localhost(built_db:
 def test_home_page_has_title_description_license_source_and_about(site: Site):
     html = site.get("/").text
     assert f"<h1>{site_config.TITLE}</h1>" in html
-    assert "Every fact is tied to the exact words of a source" in html
+    assert "Every fact is tied to the exact words of a source" in html and "the 2014-2025 series from public web pages" in html
     assert f'<a href="{site_config.LICENSE_URL}">{site_config.LICENSE}</a>' in html
     assert "remain under their publishers&#39; terms" in html or "remain under their publishers' terms" in html
     assert f'<a href="/{DB}/sources">' in html and f'<a href="/{DB}/build_info">' in html
