@@ -18,31 +18,26 @@ CHART = Path(__file__).with_name("counts-by-edition.svg")
 SUBJECTS = {"guests": ("Guests", "#3465a4"), "countries_and_regions": ("Countries and regions", "#c17d11")}
 WIDTH, PANEL_HEIGHT, LEFT, TOP, GAP = 760, 170, 60, 60, 50
 
-COUNTS_SQL = """
-select substr(e.start_date, 1, 4) as year, c.subject, c.value, c.preferred
-from counts c join events e on e.id = c.event_id
-where e.kind = 'conference' and e.series = 'World Internet Conference' and c.subject = ? and c.value is not null
-order by e.start_date
+EDITIONS_SQL = """
+select substr(e.start_date, 1, 4) as year,
+       -- the preferred report, or the only one (a lone report need not be marked preferred)
+       coalesce(max(case when c.preferred then c.value end), case when count(c.value) = 1 then max(c.value) end),
+       min(c.value), max(c.value)
+from events e left join counts c on c.event_id = e.id and c.subject = ? and c.value is not null
+where e.kind = 'conference' and e.series = 'World Internet Conference'
+group by e.id order by e.start_date
 """
 
 
-def editions(connection: sqlite3.Connection) -> list[str]:
-    rows = connection.execute("select substr(start_date, 1, 4) from events where kind = 'conference' and series = 'World Internet Conference' order by start_date")
-    return [year for (year,) in rows]
+def reports(connection: sqlite3.Connection, subject: str) -> dict[str, tuple[int | None, int | None, int | None]]:
+    """For each edition's year, the preferred value of ``subject`` and the lowest and highest reported
+    (all None where no page reports it)."""
+    return {year: (chosen, lowest, highest) for year, chosen, lowest, highest in connection.execute(EDITIONS_SQL, (subject,))}
 
 
-def reports(connection: sqlite3.Connection, subject: str) -> dict[str, tuple[int | None, list[int]]]:
-    """For each year, the preferred value (if any) and every value reported."""
-    found: dict[str, tuple[int | None, list[int]]] = {}
-    for year, _, value, preferred in connection.execute(COUNTS_SQL, (subject,)):
-        chosen, values = found.get(year, (None, []))
-        found[year] = (value if preferred or (chosen is None and len(values) == 0) else chosen, [*values, value])
-    return found
-
-
-def panel(years: list[str], by_year: dict[str, tuple[int | None, list[int]]], title: str, colour: str, top: int) -> list[str]:
-    highest = max((max(values) for _, values in by_year.values()), default=1)
-    step = (WIDTH - LEFT - 20) / len(years)
+def panel(by_year: dict[str, tuple[int | None, int | None, int | None]], title: str, colour: str, top: int) -> list[str]:
+    highest = max((high for _, _, high in by_year.values() if high is not None), default=1)
+    step = (WIDTH - LEFT - 20) / len(by_year)
 
     def y(value: float) -> float:
         return top + PANEL_HEIGHT - value / highest * PANEL_HEIGHT
@@ -50,29 +45,27 @@ def panel(years: list[str], by_year: dict[str, tuple[int | None, list[int]]], ti
     parts = [f'<text x="{LEFT}" y="{top - 12}" font-weight="bold">{escape(title)}</text>',
              f'<line x1="{LEFT}" y1="{top + PANEL_HEIGHT}" x2="{WIDTH - 20}" y2="{top + PANEL_HEIGHT}" stroke="#555"/>',
              f'<text x="{LEFT - 6}" y="{y(highest) + 4:.1f}" text-anchor="end">{highest:,}</text>']
-    for index, year in enumerate(years):
+    for index, (year, (chosen, low, high)) in enumerate(by_year.items()):
         middle = LEFT + step * (index + 0.5)
         parts.append(f'<text x="{middle:.1f}" y="{top + PANEL_HEIGHT + 16}" text-anchor="middle">{year}</text>')
-        if year not in by_year:
+        if high is None:
             parts.append(f'<text x="{middle:.1f}" y="{top + PANEL_HEIGHT - 6}" text-anchor="middle" fill="#888">n/a</text>')
             continue
-        chosen, values = by_year[year]
         if chosen is not None:
             parts.append(f'<rect x="{middle - step * 0.3:.1f}" y="{y(chosen):.1f}" width="{step * 0.6:.1f}" height="{top + PANEL_HEIGHT - y(chosen):.1f}" fill="{colour}"/>')
             parts.append(f'<text x="{middle:.1f}" y="{y(chosen) - 4:.1f}" text-anchor="middle">{chosen:,}</text>')
-        if min(values) != max(values):
-            parts.append(f'<line x1="{middle:.1f}" y1="{y(min(values)):.1f}" x2="{middle:.1f}" y2="{y(max(values)):.1f}" stroke="#000" stroke-width="2"/>')
-            for value in (min(values), max(values)):
+        if low != high:
+            parts.append(f'<line x1="{middle:.1f}" y1="{y(low):.1f}" x2="{middle:.1f}" y2="{y(high):.1f}" stroke="#000" stroke-width="2"/>')
+            for value in (low, high):
                 parts.append(f'<line x1="{middle - 6:.1f}" y1="{y(value):.1f}" x2="{middle + 6:.1f}" y2="{y(value):.1f}" stroke="#000" stroke-width="2"/>')
     return parts
 
 
 def draw(database: Path) -> str:
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-        years = editions(connection)
         parts = []
         for number, (subject, (title, colour)) in enumerate(SUBJECTS.items()):
-            parts += panel(years, reports(connection, subject), title, colour, TOP + number * (PANEL_HEIGHT + GAP + 20))
+            parts += panel(reports(connection, subject), title, colour, TOP + number * (PANEL_HEIGHT + GAP + 20))
     height = TOP + len(SUBJECTS) * (PANEL_HEIGHT + GAP + 20)
     note = "Bars: the preferred count of each edition. Black lines: from the lowest to the highest count reported, where reports disagree."
     return "\n".join([
