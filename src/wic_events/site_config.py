@@ -26,18 +26,16 @@ CONFIG_FILE = "datasette.yaml"
 TITLE = "wic-events: the World Internet Conference as data"
 LICENSE = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
-DESCRIPTION = (
+_WHAT_IT_HOLDS = (
     "Events, speeches, participants, people, organizations and places of the World Internet Conference "
     "(Wuzhen, China; yearly since 2014): the 2014-2025 series from public web pages, each cited by short exact "
-    "phrases, and the 2015 opening ceremony in full from a news release. Every fact is tied to the exact words of a source: see the "
-    "evidence table, or the query 'Evidence behind a record'. " + SOURCE_TEXTS_TERMS
+    "phrases, and the 2015 opening ceremony in full from a news release. Every fact is tied to the exact words of a source"
 )
+DESCRIPTION = f"{_WHAT_IT_HOLDS}: see the evidence table, or the query 'Evidence behind a record'. {SOURCE_TEXTS_TERMS}"
 # The same text with links to the places a newcomer starts from. Only constants go in here:
 # nothing from the data, which Datasette would then show unescaped.
 DESCRIPTION_HTML = (
-    "<p>Events, speeches, participants, people, organizations and places of the World Internet Conference "
-    "(Wuzhen, China; yearly since 2014): the 2014-2025 series from public web pages, each cited by short exact "
-    "phrases, and the 2015 opening ceremony in full from a news release. Every fact is tied to the exact words of a source.</p>"
+    f"<p>{_WHAT_IT_HOLDS}.</p>"
     f'<p>Start with <a href="/-/search">a search of all tables</a>, the <a href="/{DATABASE_NAME}/speeches">speeches</a>, '
     f'<a href="/{DATABASE_NAME}/events">events</a> and <a href="/{DATABASE_NAME}/people">people</a>, or the '
     f'<a href="/{DATABASE_NAME}/-/queries">ready-made queries</a>. Each table lists what its columns hold; names in '
