@@ -400,10 +400,69 @@ def test_to_pandas_gives_a_typed_frame_of_a_table_or_view(use_built_db, sqlite_c
         wic_events.to_pandas("speech")
 
 
+def test_to_pandas_gives_the_days_a_partial_date_can_mean_as_datetimes(use_built_db):
+    import pandas
+
+    events = wic_events.to_pandas("events").set_index("id")
+    columns = list(events.columns)
+    assert columns[columns.index("start_date") : columns.index("start_date") + 3] == ["start_date", "start_date_earliest", "start_date_latest"]
+    assert str(events["start_date"].dtype) == "string"  # the text as recorded, which may be a month or a year
+    assert all(str(events[name].dtype).startswith("datetime64") for name in ("start_date_earliest", "start_date_latest", "end_date_earliest", "end_date_latest"))
+    assert (events.loc["wic-2015", "start_date_earliest"], events.loc["wic-2015", "end_date_latest"]) == (pandas.Timestamp("2015-12-16"), pandas.Timestamp("2015-12-18"))
+    ranges = wic_events.to_pandas("documents_date_ranges")
+    assert str(ranges["released_on_earliest"].dtype).startswith("datetime64")
+    partial = ranges[ranges.released_on.str.len() < 10]
+    assert (partial.released_on_latest >= partial.released_on_earliest).all()
+
+
+def test_to_pandas_gives_the_views_yes_or_no_columns_as_booleans(use_built_db):
+    assert str(wic_events.to_pandas("disputed_facts")["preferred"].dtype) == "boolean"
+    assert str(wic_events.to_pandas("evidence_details")["located"].dtype) == "boolean"
+    shared = wic_events.to_pandas("speech_details")["summary_is_shared"]
+    assert str(shared.dtype) == "boolean" and shared.sum() == 9
+
+
+def test_the_loader_knows_every_yes_or_no_column_of_the_views():
+    from wic_events.compiling import CONVENIENCE_VIEWS
+    from wic_events.loader import VIEW_BOOLEAN_COLUMNS
+
+    computed = {name for body in CONVENIENCE_VIEWS.values() for name in re.findall(r"IS NOT NULL AS (\w+)", body)}
+    assert computed == set(VIEW_BOOLEAN_COLUMNS)
+
+
+def test_tables_names_every_table_with_a_description():
+    described = wic_events.tables()
+    assert set(described) == set(MODELS_BY_TABLE)
+    assert described["people"] == MODELS_BY_TABLE["people"].table_description() != ""
+    assert all(text and "``" not in text and "\n" not in text for text in described.values())
+
+
+def test_load_gives_every_table_as_a_frame(use_built_db, sqlite_counts):
+    frames = wic_events.load()
+    assert {name: len(frame) for name, frame in frames.items()} == {name: sqlite_counts[name] for name in MODELS_BY_TABLE}
+    assert str(frames["claims"]["preferred"].dtype) == "boolean"
+
+
 def test_to_pandas_without_pandas_says_how_to_install_it(use_built_db, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=re.escape("pip install 'wic-events[export]'")):
         wic_events.to_pandas("speeches")
+
+
+@pytest.mark.parametrize(
+    ("query", "limit", "error", "message"),
+    [
+        (None, 20, TypeError, "search needs the words to look for as text (a str), not NoneType"),
+        (["xi"], 20, TypeError, "not list"),
+        ("internet", -1, ValueError, "limit must be a whole number of at least 1, not -1"),
+        ("internet", 0, ValueError, "not 0"),
+        ("internet", 2.5, ValueError, "not 2.5"),
+        ("internet", True, ValueError, "not True"),
+    ],
+)
+def test_search_refuses_bad_arguments_with_a_message(use_built_db, query, limit, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        wic_events.search(query, limit=limit)
 
 
 def test_search_returns_typed_records_with_their_table_best_first(use_built_db):

@@ -29,6 +29,7 @@ from .loader import (
     events,
     evidence,
     iter_records,
+    load,
     organizations,
     participants,
     people,
@@ -41,6 +42,7 @@ from .loader import (
     speeches,
     stated_totals,
     summaries,
+    tables,
     to_pandas,
 )
 from .models import (
@@ -74,6 +76,8 @@ __all__ = [
     "search",
     "SearchResult",
     "to_pandas",
+    "tables",
+    "load",
     "earliest_day",
     "latest_day",
     "sources",

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
-from .models import MODELS_BY_TABLE, Record, json_text
+from .models import MODELS_BY_TABLE, Record, date_fields, earliest_day, json_text, latest_day
 
 if TYPE_CHECKING:
     import pandas
@@ -164,7 +164,15 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
     True
     >>> [(hit.table, hit.record.id) for hit in search("习近平")]
     [('people', 'xi-jinping')]
+    >>> search("sovereignty", limit=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: limit must be a whole number of at least 1, not 0
     """
+    if not isinstance(query, str):
+        raise TypeError(f"search needs the words to look for as text (a str), not {type(query).__name__}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a whole number of at least 1, not {limit!r}")
     # Each word becomes a quoted FTS5 string, so that hyphens, quotes and operators in
     # user input ("Ki-moon", "AND") are searched for instead of parsed as FTS5 syntax.
     match = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
@@ -228,15 +236,27 @@ def disputed_facts(connection: sqlite3.Connection | None = None, event_id: str |
     return [DisputedClaim(**{**dict(zip(names, row)), "preferred": bool(row[-1])}) for row in rows]
 
 
+# Views' columns computed as "... IS NOT NULL" (compiling.CONVENIENCE_VIEWS): SQLite gives them no
+# type, and they hold 0 or 1. A view's column named like a model's boolean field is one too.
+VIEW_BOOLEAN_COLUMNS = ("summary_is_shared", "located")
+
+
 def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> pandas.DataFrame:
     """A table or view of the database as a pandas DataFrame (needs the ``export`` extra).
 
     Integer columns with empty values stay integers (pandas' nullable ``Int64``), and
-    the models' boolean columns come back as booleans.
+    boolean columns come back as booleans. A date column keeps its text, which may name only
+    a month or a year ("2015-12"); beside it, ``<column>_earliest`` and ``<column>_latest`` give
+    the first and last day it can mean as ``datetime64`` (as the ``*_date_ranges`` views do).
 
     >>> frame = to_pandas("speeches")
     >>> frame.loc[frame.on_behalf_of_id == "ban-ki-moon", ["speaker_id", "delivery_mode"]].values.tolist()
     [['wu-hongbo', 'read_on_behalf']]
+    >>> events = to_pandas("events").set_index("id")
+    >>> events.loc["wic-2015", ["start_date", "start_date_earliest", "end_date_latest"]].tolist()
+    ['2015-12-16', Timestamp('2015-12-16 00:00:00'), Timestamp('2015-12-18 00:00:00')]
+    >>> to_pandas("counts")["preferred"].dtype
+    BooleanDtype
     """
     try:
         import pandas
@@ -248,12 +268,44 @@ def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> panda
             raise ValueError(f"no table or view named {table!r}; tables: {', '.join(MODELS_BY_TABLE)}; views: {', '.join(sorted(views))}")
         frame = pandas.read_sql_query(f'SELECT * FROM "{table}"', reading, dtype_backend="numpy_nullable")
     model = MODELS_BY_TABLE.get(table)
-    if model is not None:
-        # SQLite stores booleans as 0 and 1.
-        for name, info in model.model_fields.items():
-            if bool in (info.annotation, *get_args(info.annotation)):
-                frame[name] = frame[name].astype("boolean")
+    booleans = _boolean_fields(model) if model else {*VIEW_BOOLEAN_COLUMNS, *(name for other in MODELS_BY_TABLE.values() for name in _boolean_fields(other))}
+    for name in frame.columns:
+        if name in booleans:  # SQLite stores booleans as 0 and 1
+            frame[name] = frame[name].astype("boolean")
+        elif name.endswith(("_earliest", "_latest")):
+            frame[name] = pandas.to_datetime(frame[name])
+    for name in date_fields(model) if model else []:
+        at = frame.columns.get_loc(name) + 1
+        days = frame[name].astype(object).where(frame[name].notna(), None)
+        frame.insert(at, f"{name}_latest", pandas.to_datetime(days.map(lambda day: day and latest_day(day))))
+        frame.insert(at, f"{name}_earliest", pandas.to_datetime(days.map(lambda day: day and earliest_day(day))))
     return frame
+
+
+def _boolean_fields(model: type[Record]) -> list[str]:
+    return [name for name, info in model.model_fields.items() if bool in (info.annotation, *get_args(info.annotation))]
+
+
+def tables() -> dict[str, str]:
+    """The database's tables, each with what one of its rows is.
+
+    >>> tables()["speeches"]
+    'A speech, address or message delivered at an event.'
+    """
+    return {name: model.table_description() for name, model in MODELS_BY_TABLE.items()}
+
+
+def load(connection: sqlite3.Connection | None = None) -> dict[str, pandas.DataFrame]:
+    """Every table as a pandas DataFrame (see ``to_pandas``), by table name, in one call.
+
+    >>> frames = load()
+    >>> sorted(frames) == sorted(tables())
+    True
+    >>> frames["people"].set_index("id").loc["xi-jinping", "name"]
+    'Xi Jinping'
+    """
+    with _given_or_own(connection) as reading:
+        return {name: to_pandas(name, reading) for name in MODELS_BY_TABLE}
 
 
 def _accessor(table: str, example: str, result: str):

@@ -257,6 +257,11 @@ class Record(BaseModel):
     """Text columns indexed for full-text search."""
 
     @classmethod
+    def table_description(cls) -> str:
+        """What one row of the table is: the model's docstring as one line of plain text."""
+        return " ".join((cls.__doc__ or "").replace("``", "").split())
+
+    @classmethod
     def derived_id(cls, data: dict[str, Any]) -> str | None:
         """An id built from other fields, for tables whose rows authors need not name."""
         return None
