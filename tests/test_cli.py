@@ -1,5 +1,7 @@
 """The command line, called the way a user calls it."""
 
+import csv
+import io
 import json
 import os
 import pty
@@ -27,7 +29,7 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
     listed = result.output.partition("Commands:\n")[2].splitlines()
-    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "schema", "search", "serve", "show", "sources", "validate"]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "query", "schema", "search", "serve", "show", "sources", "validate"]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
@@ -248,3 +250,73 @@ def test_serve_without_datasette_says_how_to_install_it(monkeypatch):
     result = run("serve")
     assert result.exit_code == 1
     assert result.output == "Error: serving needs Datasette: pip install 'wic-events[serve]'\n"
+
+
+def test_query_prints_the_rows_as_a_table(built_db):
+    result = run("query", "SELECT id, name, wikidata_id FROM people WHERE id IN ('xi-jinping', 'ban-ki-moon') ORDER BY id", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "id           name         wikidata_id",
+        "-----------  -----------  -----------",
+        "ban-ki-moon  Ban Ki-moon  Q1253",
+        "xi-jinping   Xi Jinping   Q15031",
+    ]
+
+
+def test_query_cuts_long_values_in_the_table_and_prints_them_whole_as_json_and_csv(built_db):
+    sql = "SELECT text FROM sources WHERE id = 'wic-2015-opening-news-release'"
+    with closing(sqlite3.connect(built_db)) as connection:
+        (text,) = connection.execute(sql).fetchone()
+    table = run("query", sql, "--db", built_db).stdout.splitlines()
+    assert len(table[2]) == cli_module.TABLE_CELL_WIDTH and table[2].endswith("…") and len(text) > 1000
+    assert json.loads(run("query", sql, "--db", built_db, "--json").stdout) == [{"text": text}]
+    assert list(csv.reader(io.StringIO(run("query", sql, "--db", built_db, "--csv").stdout))) == [["text"], [text]]
+
+
+def test_query_as_json_is_a_list_of_objects_and_as_csv_a_header_and_rows(built_db):
+    sql = "SELECT id, reported_order FROM speeches WHERE event_id = 'wic-2015-opening-ceremony' ORDER BY reported_order LIMIT 2"
+    with closing(sqlite3.connect(built_db)) as connection:
+        expected = connection.execute(sql).fetchall()
+    result = run("query", sql, "--db", built_db, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"id": ident, "reported_order": order} for ident, order in expected]
+    result = run("query", sql, "--db", built_db, "--csv")
+    assert list(csv.reader(io.StringIO(result.stdout))) == [["id", "reported_order"], *([ident, str(order)] for ident, order in expected)]
+    # Repeated column names are made unique, as sqlite-utils does, so no value is lost from an object.
+    assert json.loads(run("query", "SELECT 1 AS a, 2 AS a", "--db", built_db, "--json").stdout) == [{"a": 1, "a_2": 2}]
+    assert json.loads(run("query", "SELECT * FROM people WHERE 0", "--db", built_db, "--json").stdout) == []
+    # The csv module's own line ends, as RFC 4180 and sqlite-utils write them (CliRunner's .stdout turns them into \n).
+    assert run("query", "SELECT * FROM people WHERE 0", "--db", built_db, "--csv").stdout_bytes == b"id,name,sort_name,wikidata_id\r\n"
+
+
+def test_query_refuses_json_and_csv_together(built_db):
+    result = run("query", "SELECT 1", "--db", built_db, "--json", "--csv")
+    assert result.exit_code == 2
+    assert "Error: --json and --csv cannot be used together; choose one" in result.stderr
+
+
+def test_query_with_bad_sql_says_what_is_wrong_in_one_line(built_db):
+    for sql, message in [
+        ("SELEC 1", 'Error: cannot run the query: near "SELEC": syntax error\n'),
+        ("SELECT nope FROM people", "Error: cannot run the query: no such column: nope\n"),
+        ("SELECT 1; SELECT 2", "Error: cannot run the query: You can only execute one statement at a time.\n"),
+    ]:
+        result = run("query", sql, "--db", built_db)
+        assert result.exit_code == 1, sql
+        assert (result.stdout, result.stderr) == ("", message)
+        assert isinstance(result.exception, SystemExit)
+
+
+def test_query_refuses_to_write_and_leaves_the_database_as_it_was(built_db, tmp_path):
+    before = built_db.read_bytes()
+    for sql in ("DELETE FROM people", "CREATE TABLE notes (x)", "UPDATE people SET name = 'X'"):
+        result = run("query", sql, "--db", built_db)
+        assert result.exit_code == 1, sql
+        assert result.stderr == "Error: the database is read-only and query only reads; the statement would change it (attempt to write a readonly database)\n"
+    # ATTACH and VACUUM INTO would create the file they name, though the database is read-only.
+    for sql in (f"VACUUM INTO '{tmp_path / 'copy.db'}'", f"ATTACH '{tmp_path / 'other.db'}' AS other"):
+        result = run("query", sql, "--db", built_db)
+        assert result.exit_code == 1, sql
+        assert result.stderr.startswith("Error: query reads this database only; ATTACH and VACUUM INTO, which write other files, are refused (")
+    assert list(tmp_path.iterdir()) == []
+    assert built_db.read_bytes() == before

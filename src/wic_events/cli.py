@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import functools
 import importlib.util
+import io
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 from contextlib import closing
@@ -28,6 +33,47 @@ DB_OPTION = click.option(
     "--db", "database", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Database file (default: the package's wic_events.db, or $WIC_EVENTS_DB).",
 )
+
+
+def output_options(command):
+    """--json and --csv, named as sqlite-utils names them; the command is given output_format: text, json or csv."""
+
+    @functools.wraps(command)
+    def with_output_format(*args, as_json: bool, as_csv: bool, **kwargs):
+        if as_json and as_csv:
+            raise click.UsageError("--json and --csv cannot be used together; choose one")
+        return command(*args, output_format="json" if as_json else "csv" if as_csv else "text", **kwargs)
+
+    with_output_format = click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a header, then one row per item.")(with_output_format)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON, for tools.")(with_output_format)
+
+
+def _emit(data: list[dict] | dict, output_format: str, print_text, columns: list[str] | None = None) -> None:
+    """Print data (a list of objects, or one object) as JSON or CSV, or for people by calling print_text().
+
+    CSV has one row per object, under a header of their keys (``columns``, when the list may be
+    empty); a list or object value goes in its cell as JSON text, as sqlite-utils writes JSON columns.
+    """
+    if output_format == "json":
+        click.echo(_printable(json.dumps(data, indent=2, ensure_ascii=False, default=_json_blob)))
+    elif output_format == "csv":
+        rows = [data] if isinstance(data, dict) else data
+        header = columns or list(dict.fromkeys(key for row in rows for key in row))
+        written = io.StringIO()
+        writer = csv.DictWriter(written, header)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value for key, value in row.items()})
+        click.echo(_printable(written.getvalue()), nl=False)
+    else:
+        print_text()
+
+
+def _json_blob(value: object) -> dict:
+    # JSON has no bytes; a blob is written as sqlite-utils writes one.
+    if isinstance(value, bytes):
+        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 
 VALIDATE_SCRATCH = "wic-events-validate-"
@@ -196,6 +242,72 @@ def _open(database: Path | None):
         return connect(database)
     except (FileNotFoundError, NotADatabase) as error:
         raise click.ClickException(_printable(str(error))) from None
+
+
+@cli.command()
+@click.argument("sql")
+@DB_OPTION
+@output_options
+def query(sql: str, database: Path | None, output_format: str) -> None:
+    """Run one SQL statement over the database, opened read-only, and print the rows it returns.
+
+    The table cuts long values; --json and --csv print them whole.
+    """
+    with closing(_open(database)) as connection:
+        # The file is opened read-only; query_only refuses any change as well, and the authorizer
+        # refuses ATTACH and VACUUM INTO, which would otherwise create the file they name.
+        connection.execute("PRAGMA query_only = ON")
+        connection.set_authorizer(_refuse_other_files)
+        try:
+            cursor = connection.execute(sql)
+            columns = _unique_names([description[0] for description in cursor.description or ()])
+            rows = [dict(zip(columns, row)) for row in cursor]
+        except (sqlite3.Error, sqlite3.Warning) as error:  # Python 3.11 calls more than one statement a Warning
+            raise click.ClickException(_query_problem(error)) from None
+    _emit(rows, output_format, lambda: _print_table(columns, rows), columns)
+
+
+def _refuse_other_files(action: int, *details: object) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+
+
+def _query_problem(error: Exception) -> str:
+    message = " ".join(str(error).split())
+    reason = getattr(error, "sqlite_errorname", None)
+    if reason == "SQLITE_READONLY":
+        return f"the database is read-only and query only reads; the statement would change it ({message})"
+    if reason == "SQLITE_AUTH":
+        return f"query reads this database only; ATTACH and VACUUM INTO, which write other files, are refused ({message})"
+    return f"cannot run the query: {message}"
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Column names made unique as sqlite-utils does (id, id -> id, id_2), so that no value is lost from an object."""
+    unique: list[str] = []
+    for name in names:
+        candidate, number = name, 2
+        while candidate in unique:
+            candidate, number = f"{name}_{number}", number + 1
+        unique.append(candidate)
+    return unique
+
+
+TABLE_CELL_WIDTH = 60
+"""The longest value the table prints whole, so that a row of a long text (sources.text) stays one line."""
+
+
+def _print_table(columns: list[str], rows: list[dict]) -> None:
+    if not columns:  # a statement that returns no rows at all, not even an empty set of them
+        return
+    cells = [[_table_cell(row[name]) for name in columns] for row in rows]
+    widths = [max(map(len, column)) for column in zip(columns, *cells)]
+    for line in [columns, ["-" * width for width in widths], *cells]:
+        click.echo(_printable("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()))
+
+
+def _table_cell(value: object) -> str:
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= TABLE_CELL_WIDTH else text[: TABLE_CELL_WIDTH - 1] + "…"
 
 
 @cli.command()
