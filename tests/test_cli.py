@@ -154,6 +154,9 @@ def test_coverage_fails_and_names_each_uncited_sentence(data_copy, tmp_path):
     assert result.exit_code == 1
     assert "wic-2015-opening-news-release: 0 of 41 sentences cited (0%)" in result.output
     assert len([line for line in result.output.splitlines() if line.startswith("  UNCITED ")]) == 41
+    result = run("coverage", "--db", tmp_path / "out.db", "--json")
+    assert result.exit_code == 1
+    assert [sentence["status"] for sentence in json.loads(result.stdout)] == ["uncited"] * 41 + ["boilerplate"]
 
 
 def test_coverage_of_an_unknown_source_fails(built_db):
@@ -289,12 +292,6 @@ def test_query_as_json_is_a_list_of_objects_and_as_csv_a_header_and_rows(built_d
     assert run("query", "SELECT * FROM people WHERE 0", "--db", built_db, "--csv").stdout_bytes == b"id,name,sort_name,wikidata_id\r\n"
 
 
-def test_query_refuses_json_and_csv_together(built_db):
-    result = run("query", "SELECT 1", "--db", built_db, "--json", "--csv")
-    assert result.exit_code == 2
-    assert "Error: --json and --csv cannot be used together; choose one" in result.stderr
-
-
 def test_query_with_bad_sql_says_what_is_wrong_in_one_line(built_db):
     for sql, message in [
         ("SELEC 1", 'Error: cannot run the query: near "SELEC": syntax error\n'),
@@ -320,3 +317,66 @@ def test_query_refuses_to_write_and_leaves_the_database_as_it_was(built_db, tmp_
         assert result.stderr.startswith("Error: query reads this database only; ATTACH and VACUUM INTO, which write other files, are refused (")
     assert list(tmp_path.iterdir()) == []
     assert built_db.read_bytes() == before
+
+
+def csv_rows(result):
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_info_as_json_and_csv(built_db):
+    with closing(sqlite3.connect(built_db)) as connection:
+        counts = json.loads(connection.execute("SELECT record_counts FROM build_info").fetchone()[0])
+    expected = {
+        "database": str(built_db),
+        "package_version": wic_events.__version__,
+        "schema_version": "1.0.0",
+        "input_digest": input_digest(DATA_DIR),
+        "built_at": None,
+        "record_counts": counts,
+    }
+    result = run("info", "--db", built_db, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == expected and counts["speeches"] > 11
+    (row,) = csv_rows(run("info", "--db", built_db, "--csv"))
+    assert row == {**expected, "built_at": "", "record_counts": row["record_counts"]}
+    assert json.loads(row["record_counts"]) == counts  # an object goes in its cell as JSON text
+
+
+def test_search_as_json_and_csv(built_db):
+    result = run("search", "习近平", "--db", built_db, "--limit", 1, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"table": "people", "key": "xi-jinping", "label": "Xi Jinping"}]
+    hits = json.loads(run("search", "cyber sovereignty", "--db", built_db, "--json").stdout)
+    assert {"table": "speech_points", "key": "wic-2015-xi-jinping-keynote-principle-1", "label": "Respecting the cyber sovereignty"} in hits
+    assert csv_rows(run("search", "cyber sovereignty", "--db", built_db, "--csv")) == hits
+
+
+def test_show_as_json_and_csv(built_db):
+    with closing(sqlite3.connect(built_db)) as connection:
+        quote = connection.execute("SELECT quote FROM evidence WHERE record_table = 'speeches' AND record_id = 'wic-2015-ban-ki-moon-speech'").fetchone()[0]
+    result = run("show", "wic-2015-ban-ki-moon-speech", "--db", built_db, "--json")
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert (record["table"], record["id"], record["speaker_id"], record["on_behalf_of_id"], record["reported_order"]) == ("speeches", "wic-2015-ban-ki-moon-speech", "wu-hongbo", "ban-ki-moon", 10)
+    assert [(item["field"], item["quote"], item["source_id"]) for item in record["evidence"]] == [("delivery_mode", quote, "wic-2015-opening-news-release")]
+    (row,) = csv_rows(run("show", "wic-2015-ban-ki-moon-speech", "--db", built_db, "--csv"))
+    assert (row["table"], row["speaker_id"], row["title"], row["reported_order"]) == ("speeches", "wu-hongbo", "", "10")
+    assert json.loads(row["evidence"]) == record["evidence"]
+
+
+def test_coverage_as_json_and_csv(built_db):
+    result = run("coverage", "wic-2015-opening-news-release", "--all", "--db", built_db, "--json")
+    assert result.exit_code == 0, result.output
+    sentences = json.loads(result.stdout)
+    assert [(sentence["ordinal"], sentence["status"]) for sentence in sentences] == [(ordinal, "cited") for ordinal in range(1, 42)] + [(42, "boilerplate")]
+    assert sentences[-1] == {"source_id": "wic-2015-opening-news-release", "ordinal": 42, "status": "boilerplate", "text": "Suggest to a Friend:"}
+    # Without --all the cited sentences are left out, as in the text.
+    rows = csv_rows(run("coverage", "wic-2015-opening-news-release", "--db", built_db, "--csv"))
+    assert rows == [{"source_id": "wic-2015-opening-news-release", "ordinal": "42", "status": "boilerplate", "text": "Suggest to a Friend:"}]
+
+
+def test_json_and_csv_are_refused_together_by_every_command_that_prints_them(built_db):
+    for command in (["info"], ["search", "Xi"], ["show", "xi-jinping"], ["coverage"], ["query", "SELECT 1"]):
+        result = run(*command, "--db", built_db, "--json", "--csv")
+        assert result.exit_code == 2, command
+        assert "Error: --json and --csv cannot be used together; choose one" in result.stderr, command

@@ -221,20 +221,39 @@ def schema(output: Path, config_file: Path, check: bool) -> None:
 
 @cli.command()
 @DB_OPTION
-def info(database: Path | None) -> None:
+@output_options
+def info(database: Path | None, output_format: str) -> None:
     """Print the package and schema versions, input digest and row counts of the database."""
+    build_info = _build_info(database)
+    described = {
+        "database": str(database or db_path()),
+        "package_version": build_info.package_version,
+        "schema_version": build_info.schema_version,
+        "input_digest": build_info.input_digest,
+        "built_at": build_info.built_at,
+        "record_counts": json.loads(build_info.record_counts),
+    }
+
+    def print_text() -> None:
+        click.echo(f"database:        {described['database']}")
+        click.echo(f"package version: {build_info.package_version}")
+        click.echo(f"schema version:  {build_info.schema_version}")
+        click.echo(f"input digest:    {build_info.input_digest}")
+        click.echo(f"built at:        {build_info.built_at or '(not recorded; set SOURCE_DATE_EPOCH to record it)'}")
+        for table, count in described["record_counts"].items():
+            click.echo(f"  {table:<18} {count:>10,}")
+
+    _emit(described, output_format, print_text)
+
+
+def _build_info(database: Path | None):
+    """The database's one build_info row: versions, input digest, build time and row counts."""
     from .models import BuildInfo
     from .loader import records
 
     with closing(_open(database)) as connection:
         (build_info,) = records(BuildInfo, connection)
-    click.echo(f"database:        {database or db_path()}")
-    click.echo(f"package version: {build_info.package_version}")
-    click.echo(f"schema version:  {build_info.schema_version}")
-    click.echo(f"input digest:    {build_info.input_digest}")
-    click.echo(f"built at:        {build_info.built_at or '(not recorded; set SOURCE_DATE_EPOCH to record it)'}")
-    for table, count in json.loads(build_info.record_counts).items():
-        click.echo(f"  {table:<18} {count:>10,}")
+    return build_info
 
 
 def _open(database: Path | None):
@@ -384,11 +403,13 @@ def serve(data_dir: Path | None, database: Path | None, host: str, port: int, pr
 @click.argument("source_id", required=False)
 @DB_OPTION
 @click.option("--all", "show_all", is_flag=True, help="List the cited sentences too, not only the uncited ones.")
-def coverage(source_id: str | None, database: Path | None, show_all: bool) -> None:
+@output_options
+def coverage(source_id: str | None, database: Path | None, show_all: bool, output_format: str) -> None:
     """Which sentences of a source are cited by evidence, and the cited share.
 
     Passages listed in the source's 'boilerplate' field are left out. Exits with
-    status 1 when a fact-bearing sentence is not cited.
+    status 1 when a fact-bearing sentence is not cited. --json and --csv give one
+    item per sentence listed, with its status: cited, uncited or boilerplate.
     """
     from .coverage import source_coverage
 
@@ -397,19 +418,27 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool) -> No
     if not reports:
         named = f"named {source_id} " if source_id else ""
         raise click.ClickException(f"no carried source {named}in {database or db_path()}")
-    complete = True
-    for report in reports:
-        total = len(report.cited) + len(report.uncited)
-        click.echo(f"{report.source_id}: {len(report.cited)} of {total} sentences cited ({report.share:.0%}); {len(report.boilerplate)} boilerplate left out")
-        if show_all:
-            for ordinal, text in report.cited:
-                click.echo(f"  cited    {ordinal:>3}  {text}")
-        for ordinal, text in report.uncited:
-            click.echo(f"  UNCITED  {ordinal:>3}  {text}")
-        for ordinal, text in report.boilerplate:
-            click.echo(f"  skipped  {ordinal:>3}  {text}")
-        complete = complete and not report.uncited
-    sys.exit(0 if complete else 1)
+    listed = {report.source_id: _listed_sentences(report, show_all) for report in reports}
+
+    def print_text() -> None:
+        for report in reports:
+            total = len(report.cited) + len(report.uncited)
+            click.echo(f"{report.source_id}: {len(report.cited)} of {total} sentences cited ({report.share:.0%}); {len(report.boilerplate)} boilerplate left out")
+            for sentence in listed[report.source_id]:
+                click.echo(f"  {COVERAGE_LABELS[sentence['status']]:<8} {sentence['ordinal']:>3}  {sentence['text']}")
+
+    _emit([sentence for sentences in listed.values() for sentence in sentences], output_format, print_text)
+    sys.exit(0 if all(not report.uncited for report in reports) else 1)
+
+
+COVERAGE_LABELS = {"cited": "cited", "uncited": "UNCITED", "boilerplate": "skipped"}
+"""How coverage's text names each status: an uncited sentence in capitals, to stand out."""
+
+
+def _listed_sentences(report, show_all: bool) -> list[dict]:
+    """The sentences coverage lists, the uncited and the boilerplate ones, and with --all the cited ones first."""
+    groups = ([("cited", report.cited)] if show_all else []) + [("uncited", report.uncited), ("boilerplate", report.boilerplate)]
+    return [{"source_id": report.source_id, "ordinal": ordinal, "status": status, "text": text} for status, sentences in groups for ordinal, text in sentences]
 
 
 @cli.command()
@@ -442,14 +471,23 @@ def sources(source_id: str | None, database: Path | None) -> None:
 @cli.command()
 @click.argument("record_id")
 @DB_OPTION
-def show(record_id: str, database: Path | None) -> None:
-    """Print a record and its evidence quotes in their context."""
+@output_options
+def show(record_id: str, database: Path | None, output_format: str) -> None:
+    """Print a record and its evidence quotes in their context.
+
+    --json and --csv give each record with this id (one a table): its table, its columns and its evidence.
+    """
     from .coverage import find_record
 
     with closing(_open(database)) as connection:
         found = find_record(connection, record_id)
     if not found:
         raise click.ClickException(f"no record with id '{record_id}'")
+    shown = [{"table": record.table, **record.values, "evidence": record.evidence} for record in found]
+    _emit(shown, output_format, lambda: _print_records(found, record_id))
+
+
+def _print_records(found, record_id: str) -> None:
     for record in found:
         click.secho(f"{record.table} {record_id}", bold=True)
         for name, value in record.values.items():
@@ -469,18 +507,29 @@ def show(record_id: str, database: Path | None) -> None:
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many records at most.")
 @DB_OPTION
-def search_records(query: str, limit: int, database: Path | None) -> None:
-    """Records whose text holds every word of QUERY, best first; a whole other name finds its record."""
+@output_options
+def search_records(query: str, limit: int, database: Path | None, output_format: str) -> None:
+    """Records whose text holds every word of QUERY, best first; a whole other name finds its record.
+
+    --json and --csv give each record's table, key (its primary key's values, joined by |) and label.
+    """
     with closing(_open(database)) as connection:
         hits = search(query, connection, limit)
     if not hits:
         raise click.ClickException(f"no record matches '{query}'")
+    found = []
     for hit in hits:
-        ident = "|".join(str(getattr(hit.record, name)) for name in hit.record.primary_key)
+        key = "|".join(str(getattr(hit.record, name)) for name in hit.record.primary_key)
         # What names the record; for records named by their id alone (speeches, evidence), the start of their text.
         fields = [name for name in (hit.record.label_field, *hit.record.search_fields) if name and name not in hit.record.primary_key]
         label = next((_head(value, 70).strip() for name in fields if (value := getattr(hit.record, name))), "")
-        click.echo(f"{hit.table:<15} {ident}" + (f"  {label}" if label else ""))
+        found.append({"table": hit.table, "key": key, "label": label})
+
+    def print_text() -> None:
+        for row in found:
+            click.echo(f"{row['table']:<15} {row['key']}" + (f"  {row['label']}" if row["label"] else ""))
+
+    _emit(found, output_format, print_text)
 
 
 def _tail(text: str | None, size: int = 60) -> str:
