@@ -380,3 +380,41 @@ def test_json_and_csv_are_refused_together_by_every_command_that_prints_them(bui
         result = run(*command, "--db", built_db, "--json", "--csv")
         assert result.exit_code == 2, command
         assert "Error: --json and --csv cannot be used together; choose one" in result.stderr, command
+
+
+def test_show_joins_a_quote_to_its_context_as_the_source_does(built_db):
+    result = run("show", "wic-2015-group-photo", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    # The quote is followed by "." in the source: no space comes between them; nor after "(" or before ",".
+    assert "      ...system. Prior to the opening ceremony, Xi Jinping «took group photos with attending guests». Wang Huning, Li Zhanshu, Yang Jiechi, Wang Qinmin and..." in lines
+    assert "      ...and transparent global Internet governance system. «Prior to the opening ceremony», Xi Jinping took group photos with attending guests. Wang..." in lines
+    assert not any(mark in line for line in lines for mark in ("» .", "» ,", "» ;"))
+    assert "\x1b[" not in result.stdout
+
+
+def test_the_context_keeps_the_source_s_spaces_around_a_quote():
+    assert [cli_module._head(after) for after in (". Over", " Over 2,000", "\n\nWang", "", None)] == [". Over", " Over 2,000", " Wang", "", ""]
+    assert [cli_module._tail(before) for before in ("themed (", "held in ", "guests.\n\n", "")] == ["themed (", "held in ", "guests. ", ""]
+    assert cli_module._head(" one two three", 8) == " one two" and cli_module._tail("one two three ", 10) == "two three "
+
+
+def test_show_in_a_terminal_marks_the_quote_in_bold_instead(built_db):
+    terminal, terminal_end = pty.openpty()
+    command = [sys.executable, "-c", "from wic_events.cli import cli; cli()", "show", "wic-2015-group-photo", "--db", str(built_db)]
+    with subprocess.Popen(command, stdout=terminal_end, stderr=subprocess.PIPE) as process:
+        os.close(terminal_end)
+        shown = b""
+        while True:
+            try:
+                block = os.read(terminal, 4096)
+            except OSError:  # the command has ended and closed its end of the terminal
+                break
+            if not block:
+                break
+            shown += block
+    os.close(terminal)
+    assert process.returncode == 0, shown
+    text = shown.decode()
+    assert "Xi Jinping \x1b[1mtook group photos with attending guests\x1b[0m. Wang Huning" in text
+    assert "«" not in text and "»" not in text

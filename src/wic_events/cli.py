@@ -488,6 +488,9 @@ def show(record_id: str, database: Path | None, output_format: str) -> None:
 
 
 def _print_records(found, record_id: str) -> None:
+    # Click drops the bold of the quote when the output is not a terminal, and with it where the
+    # quote begins and ends; plain text marks the quote with « and » instead.
+    styled = sys.stdout.isatty()
     for record in found:
         click.secho(f"{record.table} {record_id}", bold=True)
         for name, value in record.values.items():
@@ -500,7 +503,8 @@ def _print_records(found, record_id: str) -> None:
                 click.echo(f"    -{where} \"{item['quote']}\" ({item['source_id']}, not located)")
                 continue
             click.echo(f"    -{where} {item['source_id']} {item['start']}-{item['end']}:")
-            click.echo(f"      ...{_tail(item['before'])}" + click.style(item["quote"], bold=True) + f"{_head(item['after'])}...")
+            quote = click.style(item["quote"], bold=True) if styled else f"«{item['quote']}»"
+            click.echo(f"      ...{_tail(item['before'])}{quote}{_head(item['after'])}...")
 
 
 @cli.command("search")
@@ -533,10 +537,22 @@ def search_records(query: str, limit: int, database: Path | None, output_format:
 
 
 def _tail(text: str | None, size: int = 60) -> str:
+    """The last whole words of text, in at most size characters; a space after them only if the text ends with one.
+
+    The space is the source's: a quote that follows a word directly, or punctuation, stays joined to it.
+    """
     words = " ".join((text or "").split())
-    return words[-size:].partition(" ")[2] + " " if len(words) > size else words + " "
+    if len(words) > size:
+        words = words[-size:].partition(" ")[2]
+    return words + " " if words and text[-1].isspace() else words
 
 
 def _head(text: str | None, size: int = 60) -> str:
+    """The first whole words of text, in at most size characters; a space before them only if the text starts with one.
+
+    So a quote followed by "." in the source is followed by "." here, not by " .".
+    """
     words = " ".join((text or "").split())
-    return " " + words[:size].rpartition(" ")[0] if len(words) > size else " " + words
+    if len(words) > size:
+        words = words[:size].rpartition(" ")[0]
+    return " " + words if words and text[0].isspace() else words
