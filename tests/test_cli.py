@@ -121,7 +121,8 @@ def test_info_prints_versions_digest_and_counts(built_db):
     result = run("info", "--db", built_db)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1:4] == [f"package version: {wic_events.__version__}", "schema version:  1.0.0", f"input digest:    {input_digest(DATA_DIR)}"]
+    assert lines[1:5] == [f"package version: {wic_events.__version__}", "schema version:  1.0.0", f"input digest:    {input_digest(DATA_DIR)}", "built at:        not recorded in this build"]
+    assert "SOURCE_DATE_EPOCH" not in result.output  # a hint for who builds, kept in --help
     with closing(sqlite3.connect(built_db)) as connection:
         speeches, people = (connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("speeches", "people"))
     counted = [line.split() for line in lines if line.startswith("  ")]
@@ -418,3 +419,15 @@ def test_show_in_a_terminal_marks_the_quote_in_bold_instead(built_db):
     text = shown.decode()
     assert "Xi Jinping \x1b[1mtook group photos with attending guests\x1b[0m. Wang Huning" in text
     assert "«" not in text and "»" not in text
+
+
+def test_info_gives_the_build_time_when_the_build_recorded_it(data_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert run("build", "--data", data_copy, "--output", tmp_path / "out.db").exit_code == 0
+    with closing(sqlite3.connect(tmp_path / "out.db")) as connection:
+        (built_at,) = connection.execute("SELECT built_at FROM build_info").fetchone()
+    assert built_at.startswith("2023-11-14")
+    assert f"built at:        {built_at}" in run("info", "--db", tmp_path / "out.db").stdout.splitlines()
+    assert json.loads(run("info", "--db", tmp_path / "out.db", "--json").stdout)["built_at"] == built_at
+    # Where to set it is for who builds, in the help; not in what every user reads.
+    assert "SOURCE_DATE_EPOCH" in " ".join(run("info", "--help").stdout.split())

@@ -223,7 +223,11 @@ def schema(output: Path, config_file: Path, check: bool) -> None:
 @DB_OPTION
 @output_options
 def info(database: Path | None, output_format: str) -> None:
-    """Print the package and schema versions, input digest and row counts of the database."""
+    """Print the package and schema versions, input digest and row counts of the database.
+
+    The build time is recorded only by a build run with SOURCE_DATE_EPOCH set, so that builds
+    of the same data are otherwise the same file.
+    """
     build_info = _build_info(database)
     described = {
         "database": str(database or db_path()),
@@ -239,7 +243,7 @@ def info(database: Path | None, output_format: str) -> None:
         click.echo(f"package version: {build_info.package_version}")
         click.echo(f"schema version:  {build_info.schema_version}")
         click.echo(f"input digest:    {build_info.input_digest}")
-        click.echo(f"built at:        {build_info.built_at or '(not recorded; set SOURCE_DATE_EPOCH to record it)'}")
+        click.echo(f"built at:        {build_info.built_at or 'not recorded in this build'}")
         for table, count in described["record_counts"].items():
             click.echo(f"  {table:<18} {count:>10,}")
 
