@@ -18,7 +18,7 @@ from wic_events import cli as cli_module
 from wic_events.compiling import input_digest
 from wic_events.cli import cli
 
-from conftest import DATA_DIR
+from conftest import DATA_DIR, ROOT
 
 
 def run(*arguments):
@@ -29,7 +29,7 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
     listed = result.output.partition("Commands:\n")[2].splitlines()
-    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "coverage", "export", "info", "query", "schema", "search", "serve", "show", "sources", "validate"]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "cite", "coverage", "export", "info", "query", "schema", "search", "serve", "show", "sources", "validate"]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
@@ -225,7 +225,7 @@ def not_a_database(tmp_path):
 
 def test_every_command_reading_the_database_says_when_a_file_is_not_one(tmp_path):
     for database in not_a_database(tmp_path):
-        for command in (["info"], ["show", "xi-jinping"], ["coverage"], ["export", "--format", "csv", "--output", tmp_path / "out"], ["serve", "--data", tmp_path / "no-data"]):
+        for command in (["info"], ["cite"], ["show", "xi-jinping"], ["coverage"], ["export", "--format", "csv", "--output", tmp_path / "out"], ["serve", "--data", tmp_path / "no-data"]):
             result = run(*command, "--db", database)
             assert result.exit_code == 1, (command, result.output)
             assert f"Error: {database} is not a wic-events database (" in result.output, (command, result.output)
@@ -431,3 +431,35 @@ def test_info_gives_the_build_time_when_the_build_recorded_it(data_copy, tmp_pat
     assert json.loads(run("info", "--db", tmp_path / "out.db", "--json").stdout)["built_at"] == built_at
     # Where to set it is for who builds, in the help; not in what every user reads.
     assert "SOURCE_DATE_EPOCH" in " ".join(run("info", "--help").stdout.split())
+
+
+def test_cite_prints_the_version_and_input_digest_the_database_records(built_db, tmp_path):
+    result = run("cite", "--db", built_db)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "The wic-events maintainers. wic-events: the World Internet Conference as an open dataset "
+        f"(version {wic_events.__version__}, input digest {input_digest(DATA_DIR)}).\n"
+    )
+    # Of an older database, its own version: the one that was used.
+    older = tmp_path / "older.db"
+    older.write_bytes(built_db.read_bytes())
+    with closing(sqlite3.connect(older)) as connection, connection:
+        connection.execute("UPDATE build_info SET package_version = '0.0.9', input_digest = ?", ("ab" * 32,))
+    assert f"(version 0.0.9, input digest {'ab' * 32})." in run("cite", "--db", older).stdout
+
+
+def test_citation_cff_names_the_package_version_authors_and_license():
+    import tomllib
+
+    import yaml
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["version"] == wic_events.__version__
+    assert citation["title"] == cli_module.CITATION_TITLE
+    assert citation["authors"] == [{"name": cli_module.CITATION_AUTHORS}] == project["authors"]
+    # CFF reads a list as alternatives; the one license named is one of the package's, that of the records.
+    assert citation["license"] == "CC-BY-4.0" and citation["license"] in project["license"].split(" AND ")
+    # No address is known for the project: none is made up.
+    assert not {"url", "repository", "repository-code", "repository-artifact", "doi"} & set(citation)

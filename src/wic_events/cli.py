@@ -250,6 +250,20 @@ def info(database: Path | None, output_format: str) -> None:
     _emit(described, output_format, print_text)
 
 
+CITATION_AUTHORS = "The wic-events maintainers"
+CITATION_TITLE = "wic-events: the World Internet Conference as an open dataset"
+"""As CITATION.cff names them (a test keeps them the same); the installed package does not carry that file."""
+
+
+@cli.command()
+@DB_OPTION
+def cite(database: Path | None) -> None:
+    """Print how to cite the dataset: the version and input digest the database records (see CITATION.cff)."""
+    build_info = _build_info(database)
+    # The database's own version, not the installed package's: it is the database that was used.
+    click.echo(f"{CITATION_AUTHORS}. {CITATION_TITLE} (version {build_info.package_version}, input digest {build_info.input_digest}).")
+
+
 def _build_info(database: Path | None):
     """The database's one build_info row: versions, input digest, build time and row counts."""
     from .models import BuildInfo
