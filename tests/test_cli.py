@@ -182,7 +182,10 @@ def test_search_lists_records_best_first_with_their_labels(built_db):
     assert any(line.startswith("speeches        wic-2015-xi-jinping-keynote  ") for line in lines)
     assert any(line.startswith("evidence        ev-") and "cyber sovereignty" in line for line in lines)
     result = run("search", "习近平", "--db", built_db, "--limit", 1)
-    assert result.output.splitlines() == ["people          xi-jinping  Xi Jinping"]
+    assert result.output.splitlines() == ["people          xi-jinping  Xi Jinping", "                习近平 (another name, zh-Hans)"]
+    # under each record, the words that matched, marked
+    snippet = lines[lines.index("speech_points   wic-2015-xi-jinping-keynote-principle-1  Respecting the cyber sovereignty") + 1]
+    assert snippet.startswith(" " * 16) and "«cyber» «sovereignty»" in snippet
 
 
 def test_search_finding_nothing_says_so(built_db):
@@ -346,9 +349,11 @@ def test_info_as_json_and_csv(built_db):
 def test_search_as_json_and_csv(built_db):
     result = run("search", "习近平", "--db", built_db, "--limit", 1, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{"table": "people", "key": "xi-jinping", "label": "Xi Jinping"}]
+    assert json.loads(result.stdout) == [{"table": "people", "key": "xi-jinping", "label": "Xi Jinping", "snippet": "习近平 (another name, zh-Hans)"}]
     hits = json.loads(run("search", "cyber sovereignty", "--db", built_db, "--json").stdout)
-    assert {"table": "speech_points", "key": "wic-2015-xi-jinping-keynote-principle-1", "label": "Respecting the cyber sovereignty"} in hits
+    (point,) = [hit for hit in hits if hit["key"] == "wic-2015-xi-jinping-keynote-principle-1"]
+    assert point["table"] == "speech_points" and point["label"] == "Respecting the cyber sovereignty"
+    assert point["snippet"].startswith("Respect «cyber» «sovereignty» and the rights of countries")
     assert csv_rows(run("search", "cyber sovereignty", "--db", built_db, "--csv")) == hits
 
 

@@ -533,7 +533,8 @@ def _print_records(found, record_id: str) -> None:
 def search_records(query: str, limit: int, database: Path | None, output_format: str) -> None:
     """Records whose text holds every word of QUERY, best first; a whole other name finds its record.
 
-    --json and --csv give each record's table, key (its primary key's values, joined by |) and label.
+    Under each record, the text that matched, the matched words between « and ». --json and --csv
+    give each record's table, key (its primary key's values, joined by |), label and snippet.
     """
     with closing(_open(database)) as connection:
         hits = search(query, connection, limit)
@@ -545,11 +546,12 @@ def search_records(query: str, limit: int, database: Path | None, output_format:
         # What names the record; for records named by their id alone (speeches, evidence), the start of their text.
         fields = [name for name in (hit.record.label_field, *hit.record.search_fields) if name and name not in hit.record.primary_key]
         label = next((_head(value, 70).strip() for name in fields if (value := getattr(hit.record, name))), "")
-        found.append({"table": hit.table, "key": key, "label": label})
+        found.append({"table": hit.table, "key": key, "label": label, "snippet": " ".join(hit.snippet.split())})
 
     def print_text() -> None:
         for row in found:
             click.echo(f"{row['table']:<15} {row['key']}" + (f"  {row['label']}" if row["label"] else ""))
+            click.echo(f"{'':<15} {row['snippet']}")
 
     _emit(found, output_format, print_text)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -140,6 +141,35 @@ def _holds_json(annotation: Any) -> bool:
     return origin in (list, dict)
 
 
+SEARCH_RULES = (
+    "Each word is matched after Porter stemming, so 'proposal' finds 'proposals', but 'sovereign' does not find "
+    "'sovereignty': end a word with * to find every word that starts with it (sover*). Words in double quotes are "
+    "found as a phrase; punctuation is searched as text, not read as search syntax."
+)
+"""What a search finds, in the words the site and the command line show."""
+
+_PHRASE_OR_WORD = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def full_text_query(text: str) -> str:
+    """The FTS5 query that finds every word of ``text`` (see ``SEARCH_RULES``); empty when it has none.
+
+    Each word or phrase becomes a quoted FTS5 string, so that hyphens, quotes and operators in
+    what a person types ("Ki-moon", "AND", a lone quote) are searched for instead of parsed.
+
+    >>> full_text_query('sover* "cyber space" U.S. AND')
+    '"sover"* "cyber space" "U.S." "AND"'
+    >>> full_text_query('"') == '"' * 4  # a string holding one quote, which matches nothing
+    True
+    """
+    terms = []
+    for phrase, word in _PHRASE_OR_WORD.findall(text):
+        prefix = not phrase and len(word) > 1 and word.endswith("*")
+        words = phrase or (word[:-1] if prefix else word)
+        terms.append('"' + words.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """A record that matches a full-text search, with its table and its bm25 rank (lower is better)."""
@@ -147,23 +177,26 @@ class SearchResult:
     table: str
     record: Record
     rank: float
+    snippet: str
+    """The matching text around the match, each matched word between the two ``marks``; for a
+    record found by another name, that name and its language."""
 
 
-def search(query: str, connection: sqlite3.Connection | None = None, limit: int = 20) -> list[SearchResult]:
+def search(query: str, connection: sqlite3.Connection | None = None, limit: int = 20, *, marks: tuple[str, str] = ("«", "»")) -> list[SearchResult]:
     """Records whose searchable text holds every word of ``query``, best matches first.
 
-    Words match after Porter stemming ("proposal" finds "proposals"). The search
-    runs over every ``<table>_fts`` table; ranks from different tables are bm25 scores
-    over different texts, so the order across tables is approximate. A query that is
-    a whole other name of a person, organization or place (``alternate_names``) finds
-    that record first, with the rank minus infinity: "习近平" finds Xi Jinping.
+    What matches is ``SEARCH_RULES``. The search runs over every ``<table>_fts`` table; ranks from
+    different tables are bm25 scores over different texts, so the order across tables is
+    approximate (ties go by table and id, so the order is stable). A query that is a whole other
+    name of a person, organization or place (``alternate_names``) finds that record first, with
+    the rank minus infinity: "习近平" finds Xi Jinping.
 
     >>> [(hit.table, hit.record.id) for hit in search("cyber sovereignty") if hit.table == "speech_points"]
     [('speech_points', 'wic-2015-xi-jinping-keynote-principle-1')]
     >>> [hit.record.id for hit in search("proposal")] == [hit.record.id for hit in search("proposals")] != []
     True
-    >>> [(hit.table, hit.record.id) for hit in search("习近平")]
-    [('people', 'xi-jinping')]
+    >>> [(hit.table, hit.record.id, hit.snippet) for hit in search("习近平")]
+    [('people', 'xi-jinping', '习近平 (another name, zh-Hans)')]
     >>> search("sovereignty", limit=0)
     Traceback (most recent call last):
     ...
@@ -173,21 +206,20 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
         raise TypeError(f"search needs the words to look for as text (a str), not {type(query).__name__}")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a whole number of at least 1, not {limit!r}")
-    # Each word becomes a quoted FTS5 string, so that hyphens, quotes and operators in
-    # user input ("Ki-moon", "AND") are searched for instead of parsed as FTS5 syntax.
-    match = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+    match = full_text_query(query)
     if not match:
         return []
+    opening, closing_mark = marks
     hits = []
     with _given_or_own(connection) as reading:
         # As the site's search_everything does: other names are matched whole, through their index.
-        named = reading.execute("SELECT DISTINCT entity_table, entity_id FROM alternate_names WHERE name = ?", (query.strip(),)).fetchall()
-        for table, ident in sorted(named):
+        named = reading.execute("SELECT DISTINCT entity_table, entity_id, name, language FROM alternate_names WHERE name = ?", (query.strip(),)).fetchall()
+        for table, ident, name, language in sorted(named):
             model = MODELS_BY_TABLE[table]
             columns = ", ".join(f'"{name}"' for name in model.model_fields)
             row = reading.execute(f'SELECT {columns} FROM "{table}" WHERE id = ?', (ident,)).fetchone()
             if row is not None:  # the build refuses a name for no record; a database edited by hand may hold one
-                hits.append(SearchResult(table, _record_from_row(model, row), -math.inf))
+                hits.append(SearchResult(table, _record_from_row(model, row), -math.inf, f"{name} (another name, {language})"))
         for model in MODELS_BY_TABLE.values():
             if not model.search_fields:
                 continue
@@ -195,15 +227,19 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             fts = f"{model.table}_fts"
             columns = ", ".join(f't."{name}"' for name in model.model_fields)
             query_sql = (
-                f'SELECT {columns}, bm25("{fts}") FROM "{fts}" JOIN "{model.table}" t ON t.rowid = "{fts}".rowid '
-                f'WHERE "{fts}" MATCH ? ORDER BY bm25("{fts}") LIMIT ?'
+                f'SELECT {columns}, bm25("{fts}"), snippet("{fts}", -1, ?, ?, \' … \', 12) FROM "{fts}" '
+                f'JOIN "{model.table}" t ON t.rowid = "{fts}".rowid WHERE "{fts}" MATCH ? ORDER BY bm25("{fts}"), t.rowid LIMIT ?'
             )
-            for row in reading.execute(query_sql, (match, limit)):
-                hits.append(SearchResult(model.table, _record_from_row(model, row[:-1]), row[-1]))
+            for row in reading.execute(query_sql, (opening, closing_mark, match, limit)):
+                hits.append(SearchResult(model.table, _record_from_row(model, row[:-2]), row[-2], row[-1]))
     best = {}
-    for hit in sorted(hits, key=lambda hit: hit.rank):  # a record found by its other name and its text comes once
-        best.setdefault((hit.table, *(getattr(hit.record, name) for name in hit.record.primary_key)), hit)
+    for hit in sorted(hits, key=lambda hit: (hit.rank, hit.table, _record_key(hit.record))):
+        best.setdefault((hit.table, *_record_key(hit.record)), hit)  # a record found by its other name and its text comes once
     return list(best.values())[:limit]
+
+
+def _record_key(record: Record) -> tuple[str, ...]:
+    return tuple(str(getattr(record, name)) for name in record.primary_key)
 
 
 @dataclass(frozen=True)

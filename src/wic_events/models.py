@@ -507,7 +507,7 @@ class Speech(Record):
     """A speech, address or message delivered at an event."""
 
     table: ClassVar[str] = "speeches"
-    search_fields: ClassVar[tuple[str, ...]] = ("title", "summary")
+    search_fields: ClassVar[tuple[str, ...]] = ("title", "summary", "kind")
     id: Slug = Field(description="Stable slug naming the speech.")
     event_id: Slug = references("events", "The event the speech was delivered at.")
     speaker_id: Slug = references("people", "Who delivered the speech.")
@@ -533,7 +533,7 @@ class SpeechPoint(RecordWithDerivedId):
 
     table: ClassVar[str] = "speech_points"
     label_field: ClassVar[str | None] = "label"
-    search_fields: ClassVar[tuple[str, ...]] = ("label", "text")
+    search_fields: ClassVar[tuple[str, ...]] = ("label", "text", "kind")
     id: Slug | None = Field(None, description="Stable slug; defaults to '<speech_id>-<kind>-<ordinal>'.")
     speech_id: Slug = references("speeches", "The speech making the point.")
     ordinal: int = Field(ge=1, description="Position among the speech's points of the same kind, as the speech enumerates them.")
