@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from markupsafe import escape
+from datasette.database import Database
 from datasette.resources import DatabaseResource, QueryResource, TableResource
 
 from wic_events import serving, site_config
 from wic_events.cli import serve as serve_cli
 from wic_events.compiling import build
-from wic_events.models import DERIVED_MODELS, RECORD_MODELS, reference_fields
+from wic_events.models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, reference_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = site_config.DATABASE_NAME
@@ -185,7 +187,60 @@ def test_row_pages_list_the_rows_that_point_to_them(site: Site):
     assert event["events.parent_id"] == 3 and event["counts.event_id"] == 19
     assert incoming(f"/{DB}/events/wic-2015-opening-ceremony")["speeches.event_id"] == 11
     html = site.get(f"/{DB}/people/xi-jinping").text
-    assert "Links from other tables" in html and f'href="/{DB}/speeches?speaker_id=xi-jinping"' in html
+    pointing = html.partition('<h2 id="pointing">')[2]
+    assert f'<a href="/{DB}/speeches?speaker_id=xi-jinping">4 rows of speeches</a> by speaker_id' in pointing
+    assert f'<a href="/{DB}/speeches?on_behalf_of_id=xi-jinping">8 rows of speeches</a> by on_behalf_of_id' in pointing
+    # each row by its label, linking to its page
+    assert f'<li><a href="/{DB}/speeches/wic-2015-xi-jinping-keynote">' in pointing
+
+
+def test_a_row_page_reads_as_a_record_titled_by_its_label(site: Site):
+    html = site.get(f"/{DB}/people/ban-ki-moon").text
+    assert "<title>Ban Ki-moon (people)</title>" in html and ">Ban Ki-moon</h1>" in html
+    # one field a line, the Wikidata id a link to Wikidata
+    assert re.search(r'<th scope="row">wikidata_id</th><td class="col-wikidata_id"><a href="https://www.wikidata.org/wiki/Q\d+"', html)
+    assert '<span lang="ko">반기문</span> (ko)' in html.partition('<h2 id="other-names">')[2]
+    evidence = html.partition('<h2 id="evidence">')[2]
+    assert "“Ban Ki-moon”" in evidence and f'<a href="/{DB}/sources/wic-2015-opening-news-release">' in evidence
+    # a carried source: the sentence around the quote, the quote marked
+    assert "<mark>Ban Ki-moon</mark>" in evidence.partition("<blockquote>")[2].partition("</blockquote>")[0]
+
+
+def test_a_source_page_shows_its_text_wrapped_and_links_to_its_page(site: Site):
+    html = site.get(f"/{DB}/sources/wic-2015-opening-news-release").text
+    assert 'table.record td { white-space: pre-wrap; max-width: 50em; }' in html
+    assert '<td class="col-text">' in html and "Medvedev" in html.partition('<td class="col-text">')[2].partition("</td>")[0]
+    assert '<a href="http://www.china-embassy.org/eng/zgyw/t1325603.htm"' in html
+
+
+def test_a_disputed_field_shows_every_claim_with_its_source(site: Site):
+    disputed = site.get(f"/{DB}/events/wic-2014").text.partition('<h2 id="disputed">')[2].partition("<h2")[0]
+    theme = disputed.partition("<h3>wic-2014 theme</h3>")[2].partition("</ul>")[0]
+    claims = site.rows(f"/{DB}/disputed_facts", fact="wic-2014 theme")
+    assert len(claims) == theme.count("<li>") == 4 and theme.count("(preferred)") == 1
+    assert all(f'href="/{DB}/sources/{claim["source_id"]}"' in theme for claim in claims)
+
+
+def test_each_count_of_a_disputed_count_shows_the_others(site: Site):
+    html = site.get(f"/{DB}/counts/wic-2014-countries-and-regions-preview").text
+    disputed = html.partition('<h2 id="disputed">')[2].partition("</ul>")[0]
+    assert "<h3>wic-2014 countries_and_regions</h3>" in disputed and disputed.count("<li>") == 3
+    assert "<li>about 100 <strong>(preferred)</strong>: “Representatives from nearly 100 countries and regions" in disputed
+    assert f'(<a href="/{DB}/counts/wic-2014-countries-and-regions-ecns-body">its count</a>)' in disputed
+    assert 'href="/wic_events/counts/wic-2014-countries-and-regions-preview"' not in disputed  # not itself
+
+
+def test_a_row_page_of_another_database_is_datasettes_own(site: Site, tmp_path: Path):
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection, connection:
+        connection.execute("create table people (id text primary key, name text)")
+        connection.execute("insert into people values ('ban-ki-moon', 'someone else')")
+    site.datasette.add_database(Database(site.datasette, path=str(other)), name="other")
+    try:
+        html = site.get("/other/people/ban-ki-moon").text
+        assert "Ban Ki-moon" not in html and 'id="evidence"' not in html and "someone else" in html
+    finally:
+        site.datasette.remove_database("other")
 
 
 def test_default_sort(site: Site):
@@ -263,17 +318,67 @@ def test_search_box_takes_punctuation_as_text(site: Site):
     assert site.rows(f"/{DB}/speeches", _search='"U.S. (cyber') == []
 
 
-def test_search_all_plugin_page_and_the_requests_its_script_makes(site: Site):
-    html = site.get("/-/search", params={"q": "sovereignty"}).text
-    listed = re.findall(r'data-searchable-url="/wic_events/([a-z_]+)"', html)
-    assert set(listed) == set(SEARCHES)
-    # The page's script asks each table for this; an unknown _extra would be a 400.
-    response = site.get(
-        f"/{DB}/speeches.json",
-        params=[("_shape", "objects"), ("_labels", "on"), ("_extra", "count"), ("_extra", "database"), ("_extra", "table"), ("_size", "5"), ("_search", "sovereignty")],
-    )
-    assert response.status_code == 200
-    assert response.json()["count"] == 1
+def test_an_empty_or_lone_quote_search_finds_nothing_without_an_error(site: Site):
+    for table in SEARCHES:
+        for typed in ('"', '""', "*", "(", "-"):
+            response = site.get(f"/{DB}/{table}.json", params={"_search": typed, "_shape": "objects"})
+            assert response.status_code == 200 and response.json()["rows"] == [], (table, typed, response.text)
+
+
+def test_table_search_finds_kinds_and_word_starts(site: Site):
+    proposals = site.rows(f"/{DB}/speech_points", _search="proposal")
+    assert len(proposals) == 5 and {row["kind"] for row in proposals} == {"proposal"}
+    assert {row["id"] for row in site.rows(f"/{DB}/speeches", _search="sover*")} == {"wic-2015-xi-jinping-keynote"}
+    # as the rules say: stems, not starts
+    assert site.rows(f"/{DB}/speeches", _search="sovereign") == []
+    assert len(site.rows(f"/{DB}/speeches", _search="AND")) > 1  # an operator typed is a word searched for
+
+
+def search_page(site: Site, query: str):
+    response = site.get("/-/search", params={"q": query})
+    assert response.status_code == 200, response.text
+    items = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> <span class="hit-table">in ([a-z_]+)</span><br><span class="snippet">(.*?)</span></li>', response.text)
+    return response.text, items
+
+
+def test_the_search_page_answers_like_the_loaders_search(site: Site, built_db: Path):
+    import wic_events
+
+    html, items = search_page(site, "sovereignty")
+    with closing(wic_events.connect(built_db)) as connection:
+        expected = wic_events.search("sovereignty", connection, limit=50)
+    assert [(table, unescape(label)) for _, label, table, _ in items] == [
+        (hit.table, getattr(hit.record, site_config.label_column(MODELS_BY_TABLE[hit.table]))) for hit in expected]
+    assert len(items) > 5
+    assert all("<mark>" in snippet.lower() and "sovereignty</mark>" in snippet.lower() for _, _, _, snippet in items)
+    assert f'{len(items)} matches, best first.' in html
+    # the same order on every load
+    assert search_page(site, "sovereignty")[1] == items
+
+
+def test_the_search_page_finds_a_whole_other_name_first(site: Site):
+    _, items = search_page(site, "习近平")
+    assert items[0][:3] == (f"/{DB}/people/xi-jinping", "Xi Jinping", "people")
+    assert "习近平" in items[0][3]
+
+
+def test_the_search_page_takes_word_starts_and_says_when_nothing_matched(site: Site):
+    _, items = search_page(site, "sover*")
+    assert items and all("<mark>sover" in snippet.lower() for _, _, _, snippet in items)
+    for typed in ('"', '""', "zzyzx"):
+        html, items = search_page(site, typed)
+        assert items == [] and f"Nothing matched {typed}." in unescape(html), typed
+    assert site.get("/-/search", params={"q": "x" * 501}).status_code == 400
+    # the rules the page states are the loader's
+    from wic_events.loader import SEARCH_RULES
+
+    assert SEARCH_RULES in unescape(site.get("/-/search").text)
+
+
+def test_every_page_has_the_search_box(site: Site):
+    for path in ("/", f"/{DB}", f"/{DB}/people", f"/{DB}/people/xi-jinping", f"/{DB}/editions", "/-/search"):
+        html = site.get(path).text
+        assert '<form class="wic-search" action="/-/search"' in html and 'id="wic-search-q"' in html, path
 
 
 # --- canned queries ------------------------------------------------------------------
@@ -298,9 +403,14 @@ def check_speeches_at_event(site: Site):
     assert (rows[0]["speaker"], rows[0]["speaker_post"], rows[0]["post_of"], rows[0]["kind"]) == ("Xi Jinping", "President", None, "keynote")
     (read_out,) = [row for row in rows if row["on_behalf_of"]]
     assert (read_out["speaker"], read_out["on_behalf_of"], read_out["post_of"]) == ("Wu Hongbo", "Ban Ki-moon", "UN")
-    assert all(row["summary"] for row in rows), "a shared summary is filled in for each speech"
-    shared = {row["speaker"] for row in rows if row["summary_is_shared"]}
-    assert len(shared) == 9 and "Xi Jinping" not in shared and "Liu Yunshan" not in shared  # the guests, summed up together
+    shared = [row for row in rows if row["summary_is_shared"]]
+    speakers = {row["speaker"] for row in shared}
+    assert len(speakers) == 9 and "Xi Jinping" not in speakers and "Liu Yunshan" not in speakers  # the guests, summed up together
+    # the one text they share, once, with the first of them; the others point to it
+    first, *others = shared
+    assert len(first["summary"]) > 100
+    assert all(row["summary"] == f"(shared with {first['speech_id']}, above)" for row in others)
+    assert all(row["summary"] for row in rows if not row["summary_is_shared"])
     assert site.rows(f"/{DB}/speeches_at_event", event_id="wic-2015") == []
 
 
@@ -318,6 +428,9 @@ def check_person_activity(site: Site):
     } <= done
     assert [row["what"] for row in rows].count("delivered a speech") == 4 and [row["what"] for row in rows].count("had a speech read out") == 8
     post, ban = site.rows(f"/{DB}/person_activity", person_id="ban-ki-moon")
+    # a name as a person types it, or another name, finds the same rows
+    assert site.rows(f"/{DB}/person_activity", person_id="Ban Ki-moon") == site.rows(f"/{DB}/person_activity", person_id="ban ki-moon") == [post, ban]
+    assert site.rows(f"/{DB}/person_activity", person_id="习近平") == rows
     assert (post["start_date"], post["what"], post["post"], post["detail"]) == ("2015-12-16", "held a post", "Secretary General", "UN")
     assert (ban["what"], ban["other_person"], ban["speech_id"]) == ("had a speech read out", "Wu Hongbo", "wic-2015-ban-ki-moon-speech")
 
@@ -391,6 +504,43 @@ def check_disputed_facts_by_edition(site: Site):
         assert sum(row["preferred"] for row in claims) <= 1 and len({row["value"] for row in claims}) > 1, fact
     assert {"value": "over 100", "preferred": 0, "source_id": "ecns-2014-first-internet-conference"} in [
         {key: row[key] for key in ("value", "preferred", "source_id")} for row in rows if row["fact"] == "wic-2014 countries_and_regions"]
+
+
+def test_the_database_page_lists_every_query_with_its_description(site: Site):
+    listed = site.get(f"/{DB}").text.partition('<h2 id="ready-made-queries">')[2]
+    for name, query in site_config.CANNED_QUERIES.items():
+        assert f'<dt><a href="/{DB}/{name}">{escape(query["title"])}</a></dt>' in listed, name
+        assert f"<dd>{escape(query['description'])}</dd>" in listed, name
+
+
+def test_a_query_page_is_titled_by_its_title(site: Site):
+    html = site.get(f"/{DB}/editions").text
+    assert f"<title>{escape(site_config.CANNED_QUERIES['editions']['title'])} | {DB}</title>" in html
+
+
+def test_ids_in_query_results_link_to_their_rows(site: Site):
+    html = site.get(f"/{DB}/person_activity", params={"person_id": "ban-ki-moon"}).text
+    assert f'<a href="/{DB}/speeches/wic-2015-ban-ki-moon-speech">wic-2015-ban-ki-moon-speech</a>' in html
+    html = site.get(f"/{DB}/speeches_at_event", params={"event_id": "wic-2015-opening-ceremony"}).text
+    assert f'<a href="/{DB}/speeches/wic-2015-xi-jinping-keynote">wic-2015-xi-jinping-keynote</a>' in html
+    # search_everything names the table of each id
+    html = site.get(f"/{DB}/search_everything", params={"q": "Medvedev"}).text
+    assert f'<a href="/{DB}/people/dmitry-medvedev">dmitry-medvedev</a>' in html
+    # in arbitrary SQL too, for a column name that names one table
+    html = site.get(f"/{DB}/-/query", params={"sql": "select id as speech_id from speeches where id = 'wic-2015-xi-jinping-keynote'"}).text
+    assert f'<a href="/{DB}/speeches/wic-2015-xi-jinping-keynote">' in html
+
+
+def test_a_query_says_when_its_record_parameter_names_nothing(site: Site):
+    html = site.get(f"/{DB}/person_activity", params={"person_id": "moon"}).text
+    warning = html.partition('<div class="message-warning wic-no-match">')[2].partition("</div>")[0]
+    assert "No row of people is named “moon”" in warning
+    assert f'<a href="/{DB}/person_activity?person_id=ban-ki-moon">Ban Ki-moon</a> (ban-ki-moon)' in warning
+    warning = site.get(f"/{DB}/points_of_speech", params={"speech_id": "zzyzx"}).text.partition("wic-no-match")[2]
+    assert 'href="/-/search?q=zzyzx"' in warning
+    # a value that names a record, or none given: no warning
+    for params in ({"person_id": "Ban Ki-moon"}, {"person_id": "ban-ki-moon"}, {}):
+        assert "wic-no-match" not in site.get(f"/{DB}/person_activity", params=params).text, params
 
 
 def test_every_canned_query_is_checked():

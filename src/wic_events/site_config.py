@@ -205,14 +205,17 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "description": (
             "Each speech at one event with its speaker, the post the source gives the speaker there, and whose "
             "speech it was when someone else read it out. Where the source sums up several speeches at once, "
-            "summary_is_shared is 1 and the summary is that one text, not what this speaker alone said. "
-            "Try event_id = wic-2015-opening-ceremony."
+            "summary_is_shared is 1 and the summary is that one text, not what this speaker alone said: it is "
+            "shown with the first of those speeches, and the others name that one. Try event_id = wic-2015-opening-ceremony."
         ),
         "params": ["event_id"],
         # A speaker may take part in several roles; the post comes from any of them, once.
         "sql": """select s.reported_order, s.id as speech_id, sp.name as speaker, po.title as speaker_post,
        coalesce(po.country_code, o.abbreviation, o.name) as post_of, ob.name as on_behalf_of,
-       s.kind, s.delivery_mode, coalesce(s.summary, sm.text) as summary, s.summary_id is not null as summary_is_shared
+       s.kind, s.delivery_mode, case when s.summary is not null or s.summary_id is null then s.summary
+            when s.id = first_value(s.id) over shared then sm.text
+            else '(shared with ' || first_value(s.id) over shared || ', above)' end as summary,
+       s.summary_id is not null as summary_is_shared
 from speeches s
 join people sp on sp.id = s.speaker_id
 left join people ob on ob.id = s.on_behalf_of_id
@@ -223,6 +226,7 @@ left join positions po on po.id = (
   order by position_id limit 1)
 left join organizations o on o.id = po.organization_id
 where s.event_id = :event_id
+window shared as (partition by s.summary_id order by s.reported_order, s.id)
 order by s.reported_order, s.id""",
     },
     "person_activity": {
@@ -230,26 +234,30 @@ order by s.reported_order, s.id""",
         "description": (
             "Every event a person took part in, with their role and post; every speech they delivered; every "
             "speech of theirs that someone else read out; and every post a source gives them, dated as the source "
-            "states it. Try person_id = xi-jinping or ban-ki-moon."
+            "states it. person_id takes a person's id, name or other name: try xi-jinping, Ban Ki-moon or 习近平."
         ),
         "params": ["person_id"],
-        "sql": """select e.start_date, e.id as event_id, e.name as event, 'took part' as what, pa.role as detail,
+        "sql": """with person(id) as (
+  select id from people where id = :person_id or name = :person_id collate nocase
+  union select entity_id from alternate_names where entity_table = 'people' and name = :person_id
+)
+select e.start_date, e.id as event_id, e.name as event, 'took part' as what, pa.role as detail,
        po.title as post, null as speech_id, null as other_person
 from participants pa join events e on e.id = pa.event_id left join positions po on po.id = pa.position_id
-where pa.person_id = :person_id
+where pa.person_id in (select id from person)
 union all
 select e.start_date, e.id, e.name, 'delivered a speech', s.kind || ', ' || s.delivery_mode, null, s.id, ob.name
 from speeches s join events e on e.id = s.event_id left join people ob on ob.id = s.on_behalf_of_id
-where s.speaker_id = :person_id
+where s.speaker_id in (select id from person)
 union all
 select e.start_date, e.id, e.name, 'had a speech read out', s.kind, null, s.id, r.name
 from speeches s join events e on e.id = s.event_id join people r on r.id = s.speaker_id
-where s.on_behalf_of_id = :person_id
+where s.on_behalf_of_id in (select id from person)
 union all
 select coalesce(po.as_of, po.start_date), null, null, 'held a post', coalesce(o.abbreviation, o.name, po.country_code),
        po.title, null, null
 from positions po left join organizations o on o.id = po.organization_id
-where po.person_id = :person_id
+where po.person_id in (select id from person)
 order by 1, 2, 4, 5""",
     },
     "speeches_read_on_behalf": {
@@ -302,9 +310,10 @@ order by inside.depth, e.sequence, e.start_date, e.id""",
     "search_everything": {
         "title": "Search everything",
         "description": (
-            f"Full-text search over {', '.join(SEARCH_EVERYTHING_TABLES)} at once, for a word or an exact phrase "
-            "(word endings are ignored: 'proposal' also finds 'proposals'), and for a whole other name of a person, "
-            "organization or place (习近平 finds Xi Jinping). Try q = sovereignty."
+            f"Full-text search over {', '.join(SEARCH_EVERYTHING_TABLES)} at once for q as one phrase (each word "
+            "after Porter stemming: 'proposal' also finds 'proposals'), and for a whole other name of a person, "
+            "organization or place (习近平 finds Xi Jinping). Try q = sovereignty. To find words anywhere in a record, "
+            "or words by their start (sover*), use the search box at the top of every page."
         ),
         "params": ["q"],
         "sql": _search_everything_sql(),
@@ -334,6 +343,16 @@ join sources so on so.id = d.source_id
 order by year, d.fact, d.preferred desc, d.source_id""",
     },
 }
+
+
+RECORD_PARAMETERS: dict[str, tuple[str, str]] = {
+    "speeches_at_event": ("event_id", "events"),
+    "person_activity": ("person_id", "people"),
+    "points_of_speech": ("speech_id", "speeches"),
+    "events_inside_event": ("event_id", "events"),
+}
+"""Ready-made queries whose parameter names a record: (parameter, table). The site says when the
+value given names none, and offers the records whose id or name holds it."""
 
 
 VIEW_DESCRIPTIONS: dict[str, str] = {

@@ -32,10 +32,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from datasette import Response, hookimpl
+from datasette import Forbidden, Response, hookimpl
 from datasette.facets import ColumnFacet
+from datasette.resources import DatabaseResource
+from datasette.utils import tilde_decode
+from markupsafe import Markup
 
-from .site_config import PLUGIN_NAME
+from ..loader import SEARCH_RULES, full_text_query
+from ..models import MODELS_BY_TABLE, reference_fields
+from ..site_config import CANNED_QUERIES, DATABASE_NAME, PLUGIN_NAME, RECORD_PARAMETERS
+from .pages import record_choices, record_page, row_url, search_hits
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
@@ -67,11 +73,15 @@ class NotAvailable(Exception):
     """Raised by a function the site refuses (SQLite reports 'user-defined function raised exception')."""
 
 
-@hookimpl
+# Last, so that the escape_fts below replaces the one Datasette registers.
+@hookimpl(trylast=True)
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     limits = bounds(datasette)
     if limits is None:
         return
+    # A table's search box goes through escape_fts(). Datasette's turns a lone quote into an empty
+    # FTS5 query, a syntax error; this one searches as the loader and the site's search page do.
+    conn.create_function("escape_fts", 1, _escaped_search, deterministic=True)
     conn.execute(f"PRAGMA mmap_size = {int(limits['mmap_bytes'])}").fetchall()
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limits["max_value_bytes"])
     largest_blob, widest = limits["max_blob_bytes"], limits["max_printf_width"]
@@ -81,6 +91,11 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
         conn.create_function(name, -1, _bounded_printf(widest, limits["max_value_bytes"]), deterministic=True)
     for arguments in (1, 2):  # SQLite prefers a function of the exact number of arguments to one of any
         conn.create_function("fts3_tokenizer", arguments, _refused("fts3_tokenizer"))
+
+
+def _escaped_search(text: Any) -> str:
+    # A query with no words is a string holding nothing, which matches no row (an empty one is an error).
+    return full_text_query(str(text or "")) or '""'
 
 
 def _bounded_blob(largest: int, random: bool) -> Callable[[Any], bytes]:
@@ -194,6 +209,107 @@ def register_facet_classes() -> list[type]:
     return [CountedOnceFacet]
 
 
+# --- the site's own pages --------------------------------------------------------------
+
+MAX_SEARCH_CHARACTERS = 500
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Callable[..., Awaitable[Response]]]]:
+    if bounds(datasette) is None:
+        return []
+    return [(r"^/-/search$", search_page)]
+
+
+async def search_page(datasette: Any, request: Any) -> Response:
+    """One search over every table, best matches first: the loader's ``search``, shown as links."""
+    if not await datasette.allowed(action="view-database", resource=DatabaseResource(database=DATABASE_NAME), actor=request.actor):
+        raise Forbidden("you may not view this database")
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_SEARCH_CHARACTERS:
+        return Response.text(f"Error 400: a search may be at most {MAX_SEARCH_CHARACTERS} characters long\n", status=400)
+    hits = await datasette.get_database(DATABASE_NAME).execute_fn(lambda connection: search_hits(connection, query)) if query else []
+    context = {"query": query, "hits": hits, "searched": bool(query), "search_rules": SEARCH_RULES}
+    return Response.html(await datasette.render_template("wic_events_search.html", context, request=request))
+
+
+@hookimpl
+def extra_template_vars(database: str | None, table: str | None, view_name: str, request: Any, datasette: Any) -> Any:
+    if bounds(datasette) is None:
+        return None
+    site = {"wic_events_search": "/-/search", "wic_events_search_rules": SEARCH_RULES}
+    if view_name != "row" or database != DATABASE_NAME or request is None or "pks" not in request.url_vars:
+        return site
+    key_values = [tilde_decode(part) for part in request.url_vars["pks"].split(",")]
+
+    async def with_record() -> dict[str, Any]:
+        found = await datasette.get_database(database).execute_fn(lambda connection: record_page(connection, table, key_values))
+        return {**site, "wic_record": found}
+
+    return with_record
+
+
+@hookimpl
+def top_database(datasette: Any, request: Any, database: str) -> Any:
+    if database != DATABASE_NAME or bounds(datasette) is None:
+        return None
+    # Datasette's own list further down shows five queries and no descriptions.
+    return datasette.render_template("_wic_events_queries.html", {"database": database, "queries": CANNED_QUERIES}, request=request)
+
+
+@hookimpl
+def top_stored_query(datasette: Any, request: Any, database: str, query_name: str) -> Any:
+    if database != DATABASE_NAME or bounds(datasette) is None or query_name not in RECORD_PARAMETERS:
+        return None
+    parameter, table = RECORD_PARAMETERS[query_name]
+    given = request.args.get(parameter, "").strip()
+    if not given:
+        return None
+
+    async def nothing_matched() -> str | None:
+        choices = await datasette.get_database(database).execute_fn(lambda connection: record_choices(connection, table, given))
+        if choices is None:
+            return None
+        context = {"database": database, "query_name": query_name, "parameter": parameter, "table": table, "given": given, "choices": choices}
+        return await datasette.render_template("_wic_events_no_match.html", context, request=request)
+
+    return nothing_matched
+
+
+_WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+def _linked_columns() -> dict[str, str]:
+    targets: dict[str, set[str]] = {}
+    for model in MODELS_BY_TABLE.values():
+        for column, table in reference_fields(model).items():
+            targets.setdefault(column, set()).add(table)
+    return {column: tables.pop() for column, tables in targets.items() if len(tables) == 1}
+
+
+LINKED_COLUMNS = _linked_columns()
+"""Columns of query results whose ids link to a row: those that name one table wherever they appear."""
+_TABLE_COLUMNS = {"record_id": "record_table", "entity_id": "entity_table", "id": "in_table"}
+"""Id columns whose table is named by another column of the same row."""
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if database != DATABASE_NAME or not isinstance(value, str) or bounds(datasette) is None:
+        return None
+    if column == "wikidata_id" and _WIKIDATA_ID.match(value):
+        return Markup('<a href="https://www.wikidata.org/wiki/{0}">{0}</a>').format(value)
+    if table is not None:
+        return None  # a table page links its own foreign keys
+    target = LINKED_COLUMNS.get(column)
+    named_by = _TABLE_COLUMNS.get(column)
+    if target is None and named_by is not None and named_by in row.keys():
+        target = row[named_by]
+    if target in MODELS_BY_TABLE and MODELS_BY_TABLE[target].primary_key == ("id",):
+        return Markup('<a href="{}">{}</a>').format(row_url(target, [value]), value)
+    return None
+
+
 # --- requests and responses ------------------------------------------------------------
 
 
@@ -262,8 +378,6 @@ def _named_column(value: str) -> str | None:
 
 
 def _json_list_columns() -> dict[str, tuple[str, ...]]:
-    from .models import MODELS_BY_TABLE
-
     found = {}
     for table, model in MODELS_BY_TABLE.items():
         names = tuple(name for name, info in model.model_fields.items() if getattr(info.annotation, "__origin__", None) is list)
