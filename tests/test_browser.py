@@ -268,31 +268,46 @@ def screenshot(page, name: str) -> None:
 
 
 @pytest.mark.browser
-def test_search_then_keynote_then_its_speaker(page):
+def test_a_new_user_walks_from_search_to_a_disputed_count(page):
     page.goto("/")
     assert page.locator("h1").inner_text() == "wic-events: the World Internet Conference as data"
-    screenshot(page, "home")
 
-    page.fill("#search-all-q", "sovereignty")
-    page.click("form[action='/-/search'] input[type=submit]")
-    page.wait_for_url("**/-/search?q=sovereignty")
-    # The page's script asks every searchable table and lists the tables with results.
-    hit = page.locator("#search-all-results h2", has_text="wic_events: speeches")
-    assert hit.inner_text().startswith("1 result")
-    page.wait_for_function("document.querySelectorAll('#search-all-results .search-all-loading:not([style*=none])').length === 0")
+    # the search box of every page, with a whole other name
+    page.fill("#wic-search-q", "习近平")
+    page.press("#wic-search-q", "Enter")
+    page.wait_for_url("**/-/search?q=*")
+    first = page.locator("ol#hits > li").first
+    assert first.locator("a").inner_text() == "Xi Jinping" and "习近平" in first.locator(".snippet").inner_text()
+    screenshot(page, "search")
 
-    hit.locator("a").click()
-    page.wait_for_url(f"**/{DB}/speeches?_search=sovereignty")
-    page.click(f"a[href='/{DB}/speeches/wic-2015-xi-jinping-keynote']")
+    first.locator("a").click()
+    page.wait_for_url(f"**/{DB}/people/xi-jinping")
+    assert page.locator("h1").inner_text() == "Xi Jinping"
+    assert page.locator("td.col-name").inner_text() == "Xi Jinping"
+    assert "习近平" in page.locator("#other-names + ul").inner_text()
+    assert page.locator("#evidence + ul.evidence li").count() >= 1 and page.locator("#evidence + ul.evidence mark").count() >= 1
+    screenshot(page, "person")
+
+    page.click(f"#pointing ~ ul a[href='/{DB}/speeches/wic-2015-xi-jinping-keynote']")
     page.wait_for_url(f"**/{DB}/speeches/wic-2015-xi-jinping-keynote")
     assert page.locator("td.col-kind").inner_text() == "keynote"
-    screenshot(page, "keynote")
+    assert page.locator("td.col-speaker_id a").inner_text() == "Xi Jinping"
 
-    page.click("td.col-speaker_id a")
-    page.wait_for_url(f"**/{DB}/people/xi-jinping")
-    assert page.locator("td.col-name").inner_text() == "Xi Jinping"
-    links = page.locator("h2:has-text('Links from other tables') + ul")
-    assert "4 rows" in links.locator(f"li:has(a[href='/{DB}/speeches?speaker_id=xi-jinping'])").inner_text()
+    # the database page lists the ready-made queries
+    page.click(f"nav a[href='/{DB}']")
+    page.wait_for_url(f"**/{DB}")
+    page.click("#ready-made-queries + dl a:has-text('edition by edition')")
+    page.wait_for_url(f"**/{DB}/editions")
+    years = page.locator("table.rows-and-columns td.col-year").all_inner_texts()
+    assert years == [str(year) for year in range(2014, 2026)]
+    screenshot(page, "editions")
+
+    page.goto(f"/{DB}/disputed_facts_by_edition")
+    page.click(f"td.col-record_id a[href='/{DB}/counts/wic-2014-countries-and-regions-preview']")
+    page.wait_for_url(f"**/{DB}/counts/wic-2014-countries-and-regions-preview")
+    claims = page.locator("#disputed ~ ul").first.locator("li").all_inner_texts()
+    assert len(claims) == 3 and sum("(preferred)" in claim for claim in claims) == 1
+    screenshot(page, "disputed-count")
 
 
 @pytest.mark.browser

@@ -60,3 +60,10 @@ def test_readme_set_up_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = next(block for block in examples("bash") if "pytest" in block).strip()
     assert test_command in ci
+
+
+def test_the_readmes_images_are_the_screenshots_the_browser_tests_write():
+    shown = set(re.findall(r"!\[[^\]]{20,}\]\((docs/[^)]+)\)", README))  # each with a description that stands alone
+    written = {f"docs/{name}.png" for name in re.findall(r'screenshot\(page, "([a-z-]+)"\)', (ROOT / "tests" / "test_browser.py").read_text(encoding="utf-8"))}
+    on_disk = {str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.png")}
+    assert {path for path in shown if path.endswith(".png")} == written == on_disk
