@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from generate import VOCABULARY
@@ -89,7 +89,7 @@ def samples(connection: sqlite3.Connection, query: str) -> list[str]:
 
 def page_kinds(database: Path) -> dict[str, list[str]]:
     """Each kind of page measured, with the paths a client cycles through."""
-    with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as connection:
+    with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as connection:
         values = {name: samples(connection, query) for name, query in PARAMETER_SAMPLES.items()}
     words = list(VOCABULARY[500 : 500 + SAMPLES])  # each in about one speech summary in forty
     kinds = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 import os
 import shutil
 from pathlib import Path
@@ -42,5 +43,5 @@ def data_copy(tmp_path: Path) -> Path:
 def connection(built_db: Path):
     from wic_events import connect
 
-    with connect(built_db) as opened:
+    with closing(connect(built_db)) as opened:
         yield opened

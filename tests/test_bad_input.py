@@ -9,6 +9,7 @@ count, and leave the database already at --output byte for byte as it was.
 
 from __future__ import annotations
 
+from contextlib import closing
 import csv
 import hashlib
 import io
@@ -1152,7 +1153,7 @@ def test_byte_order_marks_are_accepted(data_copy: Path, tmp_path: Path) -> None:
     people.write_bytes(b"\xef\xbb\xbf" + people.read_bytes())
     append(data_copy, "people/extra.jsonl", "\ufeff" + jsonl(PERSON))
     build(data_copy, tmp_path / "out.db")
-    with wic_events.connect(tmp_path / "out.db") as connection:
+    with closing(wic_events.connect(tmp_path / "out.db")) as connection:
         assert wic_events.records(wic_events.Person, connection, id="xi-jinping")[0].name == "Xi Jinping"
         assert wic_events.records(wic_events.Person, connection, id="new-person")[0].name == "New Person"
 
@@ -1193,7 +1194,7 @@ def test_huge_and_hostile_text_is_stored_faithfully(data_copy: Path, tmp_path: P
     output = tmp_path / "out.db"
     build(data_copy, output)
 
-    with wic_events.connect(output) as connection:
+    with closing(wic_events.connect(output)) as connection:
         assert wic_events.records(wic_events.Speech, connection, id=bundle["speeches"][keynote]["id"])[0].summary == huge
         assert wic_events.records(wic_events.Speech, connection, id=bundle["speeches"][address]["id"])[0].title == HOSTILE
         assert wic_events.records(wic_events.Person, connection, id="new-person")[0].name == HOSTILE

@@ -1,5 +1,6 @@
 """The compiled database: the public contract, keys, indexes, full-text search, views."""
 
+from contextlib import closing
 import sqlite3
 
 import pytest
@@ -203,6 +204,6 @@ def test_an_overlapping_occurrence_of_a_quote_is_located(data_copy, tmp_path):
     bundle["evidence"].append({"record_table": "events", "record_id": "wic-2015", "source_id": "echo", "quote": "go on, go on", "occurrence": 2})
     bundle_path.write_text(json.dumps(bundle), encoding="utf-8")
     build(data_copy, tmp_path / "out.db")
-    with sqlite3.connect(tmp_path / "out.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "out.db")) as connection:
         (start, end), = connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'echo'").fetchall()
     assert (start, end) == (16, 28) and text[start:end] == "go on, go on"

@@ -74,13 +74,13 @@ def site(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def table_names(database: Path) -> list[str]:
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         # sqlite_stat1 (the query planner's statistics) is SQLite's own, and Datasette hides it.
         return [name for (name,) in connection.execute("select name from sqlite_master where type = 'table' and name not like '%_fts%' and name not like 'sqlite_%' order by name")]
 
 
 def view_names(database: Path) -> list[str]:
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         return [name for (name,) in connection.execute("select name from sqlite_master where type = 'view' order by name")]
 
 
@@ -100,7 +100,7 @@ def test_the_site_serves_the_database_immutable_read_only_on_localhost(built_db:
     assert datasette.default_deny
     # The inspect file gives Datasette exact counts for the immutable file.
     counts = json.loads(Path(site["inspect_file"]).read_text())[DB]["tables"]
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         (recorded,) = connection.execute("select record_counts from build_info").fetchone()
     assert counts["evidence"]["count"] == json.loads(recorded)["evidence"]
     host_option = next(option for option in serve_cli.params if option.name == "host")
@@ -159,7 +159,7 @@ def test_every_table_and_view_in_the_database_has_a_description(built_db: Path):
 def test_every_table_a_foreign_key_points_to_has_a_label_column_that_is_never_empty(built_db: Path):
     tables = site_config.datasette_config()["databases"][DB]["tables"]
     targets = {target for model in RECORD_MODELS for target in reference_fields(model).values()}
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         for table in targets:
             label = tables[table]["label_column"]
             # Datasette shows a null label as the word "None", so a label column must always have a value.

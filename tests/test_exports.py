@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 import csv
 import doctest
 import inspect
@@ -39,7 +40,7 @@ def exported(built_db, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def sqlite_counts(built_db) -> dict[str, int]:
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         return {table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in TABLES}
 
 
@@ -158,7 +159,7 @@ def test_derived_days_agree_with_the_date_range_views(partial_dates_db, tmp_path
     import duckdb
 
     exports.export(partial_dates_db, "parquet", tmp_path)
-    with sqlite3.connect(partial_dates_db) as connection:
+    with closing(sqlite3.connect(partial_dates_db)) as connection:
         for model in RECORD_MODELS:
             names = date_fields(model)
             if not names:
@@ -323,7 +324,7 @@ def test_a_join_in_duckdb_gives_the_rows_sqlite_gives(exported, built_db):
 
     join = "SELECT s.id, s.reported_order, p.name, p.wikidata_id FROM {speeches} s JOIN {people} p ON p.id = s.speaker_id WHERE s.event_id = 'wic-2015-opening-ceremony' ORDER BY s.id"
     from_parquet = duckdb.sql(join.format(speeches=f"'{exported['parquet'] / 'speeches.parquet'}'", people=f"'{exported['parquet'] / 'people.parquet'}'")).fetchall()
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         from_sqlite = connection.execute(join.format(speeches="speeches", people="people")).fetchall()
     assert from_parquet == from_sqlite and len(from_sqlite) == 11
     assert ("wic-2015-ban-ki-moon-speech", 10, "Wu Hongbo", None) in from_parquet

@@ -8,6 +8,7 @@ they run, and build_info's digest changes with any input byte.
 
 from __future__ import annotations
 
+from contextlib import closing
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ def digest(path: Path) -> str:
 
 
 def build_info(path: Path) -> sqlite3.Row:
-    with wic_events.connect(path) as connection:
+    with closing(wic_events.connect(path)) as connection:
         return connection.execute("SELECT * FROM build_info").fetchone()
 
 
@@ -54,7 +55,7 @@ def test_the_database_is_sound(connection: sqlite3.Connection) -> None:
 )
 def test_the_loader_opens_the_database_read_only(built_db: Path, statement: str) -> None:
     before = built_db.read_bytes()
-    with wic_events.connect(built_db) as connection:
+    with closing(wic_events.connect(built_db)) as connection:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             connection.execute(statement)
     assert built_db.read_bytes() == before
@@ -96,7 +97,7 @@ def test_a_build_killed_partway_leaves_the_previous_database_byte_identical(buil
 
     assert temporary.exists()  # the kill came while the new file was being written beside the old one
     assert output.read_bytes() == before
-    with sqlite3.connect(f"{output.as_uri()}?mode=ro", uri=True) as connection:
+    with closing(sqlite3.connect(f"{output.as_uri()}?mode=ro", uri=True)) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert connection.execute("SELECT count(*) FROM people").fetchone()[0] < 200_000
 
@@ -209,10 +210,9 @@ def test_the_integrity_check_reads_the_written_file(built_db: Path, tmp_path: Pa
     copy = tmp_path / "copy.db"
     shutil.copy(built_db, copy)
     _check_integrity(copy)  # sound as built
-    with sqlite3.connect(copy) as connection:
+    with closing(sqlite3.connect(copy)) as connection:
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
         (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_participants_person_id'").fetchone()
-    connection.close()
     with copy.open("r+b") as handle:
         handle.seek((root - 1) * page_size)
         handle.write(b"\x0d" + b"\xff" * 11)  # a leaf page header claiming cells it does not have

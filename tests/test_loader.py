@@ -1,3 +1,4 @@
+from contextlib import closing
 import sqlite3
 
 import pytest
@@ -16,7 +17,7 @@ def test_db_path_honours_the_environment(built_db):
 
 
 def test_connect_is_read_only():
-    with wic_events.connect() as connection:
+    with closing(wic_events.connect()) as connection:
         assert connection.execute("SELECT count(*) FROM speeches WHERE event_id = 'wic-2015-opening-ceremony'").fetchone()[0] == 11
         with pytest.raises(sqlite3.OperationalError):
             connection.execute("INSERT INTO people (id, name, sort_name) VALUES ('x', 'X', 'X')")
@@ -85,7 +86,7 @@ def test_the_models_import_nothing_else_of_the_package():
 
 
 def test_rows_read_by_name_or_position_and_print_as_tuples():
-    with wic_events.connect() as connection:
+    with closing(wic_events.connect()) as connection:
         row = connection.execute("SELECT count(*) AS speeches, 'x' AS letter FROM speeches WHERE event_id = 'wic-2015-opening-ceremony'").fetchone()
     assert (row["speeches"], row[0], row["letter"]) == (11, 11, "x")
     assert repr(row) == "(11, 'x')"
@@ -137,13 +138,12 @@ def test_search_finds_a_record_by_a_whole_other_name():
 def test_search_gives_a_record_found_by_its_other_name_and_its_text_once(built_db, tmp_path):
     copy = tmp_path / "copy.db"
     copy.write_bytes(built_db.read_bytes())
-    with sqlite3.connect(copy) as connection:
+    with closing(sqlite3.connect(copy)) as connection, connection:
         connection.execute("INSERT INTO alternate_names VALUES ('people', 'dmitry-medvedev', 'Medvedev', 'en')")
         connection.execute("INSERT INTO alternate_names VALUES ('people', 'nobody', 'Ghost', 'en')")
-    connection.close()
-    with wic_events.connect(copy) as connection:
+    with closing(wic_events.connect(copy)) as connection:
         hits = wic_events.search("Medvedev", connection)
     assert [(hit.table, hit.record.id, hit.rank) for hit in hits if hit.table == "people"] == [("people", "dmitry-medvedev", float("-inf"))]
     assert hits[0].table == "people" and len(hits) > 1  # then the quotes that name him
-    with wic_events.connect(copy) as connection:
+    with closing(wic_events.connect(copy)) as connection:
         assert wic_events.search("Ghost", connection) == []  # a name for no record, as a hand-edited database may hold

@@ -1,5 +1,6 @@
 """Every SQL and Python example in the README runs against the built database."""
 
+from contextlib import closing
 import re
 import sqlite3
 
@@ -16,7 +17,7 @@ def examples(language):
 
 @pytest.mark.parametrize("sql", examples("sql"))
 def test_sql_examples_return_rows(built_db, sql):
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         assert connection.execute(sql).fetchall()
 
 
@@ -45,7 +46,7 @@ def test_the_figures_of_what_the_dataset_holds_are_those_of_the_database(built_d
         r"(\d+) sources": "SELECT count(*) FROM sources",
         r"(\d+) published web pages": "SELECT count(*) FROM sources WHERE text IS NULL",
     }
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         for claim, sql in claims.items():
             said = re.search(claim, summary)
             assert said, f"the README no longer says {claim!r}"

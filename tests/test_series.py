@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 import sqlite3
 
 import pytest
@@ -136,7 +137,7 @@ def test_disputed_facts_has_the_contract_columns_and_one_preferred_claim_per_fac
 
 
 def test_the_loader_gives_the_disputed_facts(built_db):
-    with wic_events.connect(built_db) as connection:
+    with closing(wic_events.connect(built_db)) as connection:
         claims = wic_events.disputed_facts(connection, event_id="wic-2018")
     assert {claim.fact for claim in claims} >= {"wic-2018 countries_and_regions", "wic-2018 theme", "wic-2018 forums"}
     first = [claim for claim in claims if claim.fact == "wic-2018 countries_and_regions"][0]
@@ -201,6 +202,6 @@ def test_the_sources_command_lists_what_cites_each_page(built_db):
 
 
 def test_no_quote_of_the_carried_release_is_claimed_about_a_page(built_db):
-    with sqlite3.connect(built_db) as connection:
+    with closing(sqlite3.connect(built_db)) as connection:
         # Every located quote is the span it says.
         assert connection.execute('SELECT count(*) FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.start IS NOT NULL AND substr(s.text, e.start + 1, e."end" - e.start) != e.quote').fetchone() == (0,)

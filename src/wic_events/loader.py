@@ -44,7 +44,7 @@ def db_path() -> Path:
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
     """A read-only connection to the database; rows read by column name or position (``Row``).
 
-    >>> with connect() as connection:
+    >>> with closing(connect()) as connection:
     ...     connection.execute("SELECT name FROM people WHERE id = 'xi-jinping'").fetchone()["name"]
     'Xi Jinping'
     """
