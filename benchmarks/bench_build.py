@@ -97,7 +97,7 @@ def tree_pss_kb(pid: int) -> int:
 def export_csv(database: Path, folder: Path) -> None:
     """One headerless CSV per table, columns in table order, as the sqlite3 shell writes them."""
     folder.mkdir(parents=True, exist_ok=True)
-    script = ".mode csv\n.headers off\n" + "".join(f".output {folder / model.table}.csv\nSELECT * FROM \"{model.table}\";\n" for model in MODELS)
+    script = ".mode csv\n.headers off\n" + "".join(f'.output {folder / model.table}.csv\nSELECT * FROM "{model.table}";\n' for model in MODELS)
     subprocess.run(["sqlite3", "-bail", str(database)], input=script, text=True, check=True)
 
 
@@ -126,7 +126,7 @@ def peer(database: Path, folder: Path) -> None:
         names = list(model.model_fields)
         with (folder / f"{model.table}.csv").open(newline="", encoding="utf-8") as handle:
             # The shell writes NULL as an empty cell; give sqlite-utils the NULLs the build stored.
-            rows = ({name: cell if cell != "" else None for name, cell in zip(names, row)} for row in csv.reader(handle))
+            rows = ({name: cell if cell != "" else None for name, cell in zip(names, row, strict=True)} for row in csv.reader(handle))
             db[model.table].insert_all(rows)
     for statement in finishing_sql():
         db.execute(statement)
@@ -152,14 +152,20 @@ def generated_input(work: Path, events: int, seed: int) -> Path:
     for stale in (data, partial):
         shutil.rmtree(stale, ignore_errors=True)
     marker.unlink(missing_ok=True)
-    subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(events), "--seed", str(seed), "--output", str(partial)], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [sys.executable, str(HERE / "generate.py"), "--events", str(events), "--seed", str(seed), "--output", str(partial)],
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
     partial.rename(data)
     marker.write_text(json.dumps(wanted) + "\n")
     return data
 
 
 def machine() -> dict[str, str | int]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor()
+    )
     memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
     return {"cpus": os.cpu_count() or 0, "cpu": cpu, "ram_gb": round(memory_kb / 1024**2), "python": platform.python_version(), "sqlite3_shell": sqlite_version}
@@ -211,7 +217,10 @@ def main() -> None:
     print(f"{args.events:,} events, {rows:,} rows")
     print(f"{'':6} {'seconds':>8} {'CPU s':>8} {'records/s':>10} {'peak PSS MB':>12} {'largest RSS MB':>15}")
     for name, result in results.items():
-        print(f"{name:6} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {result['records_per_second']:10,} {result['peak_pss_mb']:12.1f} {result['peak_rss_largest_process_mb']:15.1f}")
+        print(
+            f"{name:6} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {result['records_per_second']:10,} "
+            f"{result['peak_pss_mb']:12.1f} {result['peak_rss_largest_process_mb']:15.1f}"
+        )
     print(f"build / floor = {report['build_over_floor']} (target <= 1.3; in CPU time {report['build_over_floor_cpu']})")
     print(f"build / peer = {report['build_over_peer']}: the peer takes {report['peer_over_build']} times as long (target >= 1.5)")
     args.results.mkdir(parents=True, exist_ok=True)

@@ -194,7 +194,16 @@ def expensive_queries(port: int, every: float, seconds: float) -> list[dict[str,
         finished = time.perf_counter()
         connection.close()
         error = json.loads(body).get("error", "") if response.status != 200 else ""
-        outcomes.append({"sql": sql[-40:], "status": response.status, "started": started, "finished": finished, "seconds": round(finished - started, 3), "error": error[:100]})
+        outcomes.append(
+            {
+                "sql": sql[-40:],
+                "status": response.status,
+                "started": started,
+                "finished": finished,
+                "seconds": round(finished - started, 3),
+                "error": error[:100],
+            }
+        )
     return outcomes
 
 
@@ -347,8 +356,14 @@ def main() -> None:
     database = work / "wic_events.db"
     if not database.is_file():
         if not (work / "data").is_dir():
-            subprocess.run([sys.executable, str(HERE / "generate.py"), "--events", str(args.events), "--seed", str(args.seed), "--output", str(work / "data")], stdout=subprocess.DEVNULL, check=True)
-        subprocess.run([str(Path(sys.executable).with_name("wic-events")), "build", "--quiet", "--data", str(work / "data"), "--output", str(database)], check=True)
+            subprocess.run(
+                [sys.executable, str(HERE / "generate.py"), "--events", str(args.events), "--seed", str(args.seed), "--output", str(work / "data")],
+                stdout=subprocess.DEVNULL,
+                check=True,
+            )
+        subprocess.run(
+            [str(Path(sys.executable).with_name("wic-events")), "build", "--quiet", "--data", str(work / "data"), "--output", str(database)], check=True
+        )
 
     kinds = page_kinds(database)
     processes = args.processes or 2 * (os.cpu_count() or 1)
@@ -364,16 +379,25 @@ def main() -> None:
         load = load_test(port, kinds, args.load_clients, args.load_seconds)
         attack = attack_test(port, server_pid, kinds, args.load_clients, args.attackers, args.attack_seconds, args.rounds)
     report["load"] = {"clients": args.load_clients, "seconds": args.load_seconds, **load}
-    print(f"load: {args.load_clients} clients for {args.load_seconds:g} s: {load['requests']} requests, {load['errors']} errors, p50 {load.get('p50_ms')} ms, p99 {load.get('p99_ms')} ms")
+    print(
+        f"load: {args.load_clients} clients for {args.load_seconds:g} s: {load['requests']} "
+        f"requests, {load['errors']} errors, p50 {load.get('p50_ms')} ms, p99 {load.get('p99_ms')} ms"
+    )
     for outcome in load["expensive_queries"]:
-        print(f"  expensive query ...{outcome['sql']}: status {outcome['status']} after {outcome['seconds']} s ({outcome['error']!r}); {outcome['other_requests_answered_meanwhile']} other requests answered meanwhile, p50 {outcome['their_p50_ms']} ms")
+        print(
+            f"  expensive query ...{outcome['sql']}: status {outcome['status']} after {outcome['seconds']} s ({outcome['error']!r}); "
+            f"{outcome['other_requests_answered_meanwhile']} other requests answered meanwhile, p50 {outcome['their_p50_ms']} ms"
+        )
     report["attack"] = attack
     without, beside, attacks = attack["without_attackers"], attack["with_attackers"], attack["attacks"]
     print(f"attack: {args.load_clients} ordinary clients, {args.rounds} x {args.attack_seconds:g} s alone and beside {args.attackers} attackers")
     print(f"  alone:           {without['requests']} requests, {without['errors']} errors, p50 {without.get('p50_ms')} ms, p99 {without.get('p99_ms')} ms")
     print(f"  beside attacks:  {beside['requests']} requests, {beside['errors']} errors, p50 {beside.get('p50_ms')} ms, p99 {beside.get('p99_ms')} ms")
     print(f"  attacks:         {attacks['requests']} refused with a 4xx, {attacks['errors']} answered otherwise {attacks.get('first_errors', '')}")
-    print(f"  p99 beside attackers / alone: {attack['p99_with_over_without']} (goal <= 2); server memory at its peak: {attack['server_memory_peak_mb']} MB (goal < 1024)")
+    print(
+        f"  p99 beside attackers / alone: {attack['p99_with_over_without']} (goal <= 2); "
+        f"server memory at its peak: {attack['server_memory_peak_mb']} MB (goal < 1024)"
+    )
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     (results_dir / f"serve-{args.events}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -160,15 +160,17 @@ class Generator:
             text = "\n".join(self.source_sentence(index, ordinal) for ordinal in range(1, SENTENCES_PER_SOURCE + 1)) + "\n"
             content = text.encode("utf-8")
             (folder / f"{self.source_id(index)}.txt").write_bytes(content)
-            records.append({
-                "id": self.source_id(index),
-                "title": f"Synthetic report {index}",
-                "publisher": "wic-events benchmark generator",
-                "language": "en",
-                "published_on": f"{2014 + index % 11}-{1 + index % 12:02d}",
-                "file": f"sources/{self.source_id(index)}.txt",
-                "sha256": hashlib.sha256(content).hexdigest(),
-            })
+            records.append(
+                {
+                    "id": self.source_id(index),
+                    "title": f"Synthetic report {index}",
+                    "publisher": "wic-events benchmark generator",
+                    "language": "en",
+                    "published_on": f"{2014 + index % 11}-{1 + index % 12:02d}",
+                    "file": f"sources/{self.source_id(index)}.txt",
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                }
+            )
         (folder / "sources.json").write_text(json.dumps({"sources": records}, indent=1) + "\n", encoding="utf-8")
 
     def place_rows(self) -> Iterator[dict]:

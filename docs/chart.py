@@ -42,9 +42,11 @@ def panel(by_year: dict[str, tuple[int | None, int | None, int | None]], title: 
     def y(value: float) -> float:
         return top + PANEL_HEIGHT - value / highest * PANEL_HEIGHT
 
-    parts = [f'<text x="{LEFT}" y="{top - 12}" font-weight="bold">{escape(title)}</text>',
-             f'<line x1="{LEFT}" y1="{top + PANEL_HEIGHT}" x2="{WIDTH - 20}" y2="{top + PANEL_HEIGHT}" stroke="#555"/>',
-             f'<text x="{LEFT - 6}" y="{y(highest) + 4:.1f}" text-anchor="end">{highest:,}</text>']
+    parts = [
+        f'<text x="{LEFT}" y="{top - 12}" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{LEFT}" y1="{top + PANEL_HEIGHT}" x2="{WIDTH - 20}" y2="{top + PANEL_HEIGHT}" stroke="#555"/>',
+        f'<text x="{LEFT - 6}" y="{y(highest) + 4:.1f}" text-anchor="end">{highest:,}</text>',
+    ]
     for index, (year, (chosen, low, high)) in enumerate(by_year.items()):
         middle = LEFT + step * (index + 0.5)
         parts.append(f'<text x="{middle:.1f}" y="{top + PANEL_HEIGHT + 16}" text-anchor="middle">{year}</text>')
@@ -52,7 +54,10 @@ def panel(by_year: dict[str, tuple[int | None, int | None, int | None]], title: 
             parts.append(f'<text x="{middle:.1f}" y="{top + PANEL_HEIGHT - 6}" text-anchor="middle" fill="#888">n/a</text>')
             continue
         if chosen is not None:
-            parts.append(f'<rect x="{middle - step * 0.3:.1f}" y="{y(chosen):.1f}" width="{step * 0.6:.1f}" height="{top + PANEL_HEIGHT - y(chosen):.1f}" fill="{colour}"/>')
+            parts.append(
+                f'<rect x="{middle - step * 0.3:.1f}" y="{y(chosen):.1f}" width="{step * 0.6:.1f}" '
+                f'height="{top + PANEL_HEIGHT - y(chosen):.1f}" fill="{colour}"/>'
+            )
             parts.append(f'<text x="{middle:.1f}" y="{y(chosen) - 4:.1f}" text-anchor="middle">{chosen:,}</text>')
         if low != high:
             parts.append(f'<line x1="{middle:.1f}" y1="{y(low):.1f}" x2="{middle:.1f}" y2="{y(high):.1f}" stroke="#000" stroke-width="2"/>')
@@ -68,14 +73,20 @@ def draw(database: Path) -> str:
             parts += panel(reports(connection, subject), title, colour, TOP + number * (PANEL_HEIGHT + GAP + 20))
     height = TOP + len(SUBJECTS) * (PANEL_HEIGHT + GAP + 20)
     note = "Bars: the preferred count of each edition. Black lines: from the lowest to the highest count reported, where reports disagree."
-    return "\n".join([
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>',
-        f'<text x="{LEFT}" y="18" font-size="14">World Internet Conference: reported counts per edition (wic-events)</text>',
-        *parts,
-        f'<text x="{LEFT}" y="{height - 10}" fill="#555">{escape(note)}</text>',
-        "</svg>",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+                f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
+                f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>',
+                f'<text x="{LEFT}" y="18" font-size="14">World Internet Conference: reported counts per edition (wic-events)</text>',
+                *parts,
+                f'<text x="{LEFT}" y="{height - 10}" fill="#555">{escape(note)}</text>',
+                "</svg>",
+            ]
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 import os
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,6 @@ count, and leave the database already at --output byte for byte as it was.
 
 from __future__ import annotations
 
-from contextlib import closing
 import csv
 import hashlib
 import io
@@ -17,6 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +46,8 @@ class Expected:
     field: str | None = None
 
     def matches(self, problem: Problem) -> bool:
-        return (
-            (problem.location.file, problem.location.line, problem.location.path, problem.field) == (self.file, self.line, self.path, self.field)
-            and all(words in problem.message for words in self.message)
+        return (problem.location.file, problem.location.line, problem.location.path, problem.field) == (self.file, self.line, self.path, self.field) and all(
+            words in problem.message for words in self.message
         )
 
 
@@ -279,7 +278,7 @@ def invalid_slug_in_bundle(data: Path) -> list[Expected]:
 
 @case
 def invalid_slug_in_csv(data: Path) -> list[Expected]:
-    line = append(data, "people.csv", "New_Person,New Person,\"Person, New\",\n")
+    line = append(data, "people.csv", 'New_Person,New Person,"Person, New",\n')
     return [Expected("people.csv", ("expected a slug", "'New_Person'"), line=line, field="id")]
 
 
@@ -339,7 +338,7 @@ def duplicate_id_within_a_bundle(data: Path) -> list[Expected]:
 @case
 def duplicate_id_within_a_csv(data: Path) -> list[Expected]:
     first = csv_line(data, "people.csv", "xi-jinping")
-    again = append(data, "people.csv", "xi-jinping,Xi Again,\"Xi, Again\",\n")
+    again = append(data, "people.csv", 'xi-jinping,Xi Again,"Xi, Again",\n')
     message = ("id 'xi-jinping' is used by more than one people record",)
     return [Expected("people.csv", message, line=first, field="id"), Expected("people.csv", message, line=again, field="id")]
 
@@ -358,7 +357,10 @@ def duplicate_id_across_bundle_and_csv(data: Path) -> list[Expected]:
     bundle["people"] = [{"id": "liu-yunshan", "name": "Liu Yunshan", "sort_name": "Liu Yunshan"}]
     save_bundle(data, bundle)
     message = ("id 'liu-yunshan' is used by more than one people record",)
-    return [Expected(BUNDLE, message, path="people[0]", field="id"), Expected("people.csv", message, line=csv_line(data, "people.csv", "liu-yunshan"), field="id")]
+    return [
+        Expected(BUNDLE, message, path="people[0]", field="id"),
+        Expected("people.csv", message, line=csv_line(data, "people.csv", "liu-yunshan"), field="id"),
+    ]
 
 
 def _group_photo_cited_again(data: Path, changes: dict) -> list[Expected]:
@@ -394,7 +396,12 @@ def source_document_that_ends_like_a_record_file(data: Path) -> list[Expected]:
     source = {"id": "attendees", "title": "Attendees", "language": "en", "file": "sources/attendees.csv", "sha256": hashlib.sha256(text.encode()).hexdigest()}
     (data / "sources" / "attendees.json").write_text(json.dumps({"sources": [source]}), encoding="utf-8")
     return [
-        Expected("sources/attendees.json", ("'sources/attendees.csv' ends like a record file", "carry the document as 'sources/attendees.csv.txt'"), path="sources[0]", field="file"),
+        Expected(
+            "sources/attendees.json",
+            ("'sources/attendees.csv' ends like a record file", "carry the document as 'sources/attendees.csv.txt'"),
+            path="sources[0]",
+            field="file",
+        ),
         Expected("sources/attendees.csv", ("unknown column(s) 'name', 'country'",), line=1),
         Expected("sources/attendees.csv", ("missing required column(s) 'id', 'language'",), line=1),
     ]
@@ -424,7 +431,7 @@ def reference_to_a_missing_id(data: Path) -> list[Expected]:
 @case
 def cycle_in_event_parents(data: Path) -> list[Expected]:
     bundle = load_bundle(data)
-    top, photo = position(bundle, "events", id="wic-2015"), position(bundle, "events", id="wic-2015-group-photo")
+    top = position(bundle, "events", id="wic-2015")
     bundle["events"][top]["parent_id"] = "wic-2015-group-photo"
     save_bundle(data, bundle)
     # The loop is said once, on its first record; the conference now also lies outside its new parent's day.
@@ -611,7 +618,9 @@ def citation_with_a_misspelled_key_and_no_quote_in_a_bundle(data: Path) -> list[
 
 @case
 def citation_in_json_lines_with_a_misspelled_key(data: Path) -> list[Expected]:
-    line = append(data, "people/extra.jsonl", jsonl({"id": "someone", "name": "Someone", "sort_name": "Someone", "evidence": [{"occurence": 2, "quote": "Xi Jinping"}]}))
+    line = append(
+        data, "people/extra.jsonl", jsonl({"id": "someone", "name": "Someone", "sort_name": "Someone", "evidence": [{"occurence": 2, "quote": "Xi Jinping"}]})
+    )
     return [Expected("people/extra.jsonl", ("unknown field",), line=line, path="evidence[0]", field="occurence")]
 
 
@@ -667,7 +676,17 @@ def count_whose_bound_overflows(data: Path) -> list[Expected]:
 def source_file_name_with_a_nul(data: Path) -> list[Expected]:
     path = data / SOURCE_RECORD
     path.write_text(path.read_text(encoding="utf-8").replace('"file": "', '"file": "\\u0000'), encoding="utf-8")
-    return [Expected(SOURCE_RECORD, ("no control characters", "got '\\x00sources",), path="sources[0].file", field="file")]
+    return [
+        Expected(
+            SOURCE_RECORD,
+            (
+                "no control characters",
+                "got '\\x00sources",
+            ),
+            path="sources[0].file",
+            field="file",
+        )
+    ]
 
 
 @case
@@ -878,7 +897,15 @@ def claim_about_a_missing_field(data: Path) -> list[Expected]:
 @case
 def claim_about_a_missing_record(data: Path) -> list[Expected]:
     append(data, WEB_PAGES, jsonl(WEB_PAGE))
-    claim = {"record_table": "events", "record_id": "wic-1999", "field": "theme", "value": "A theme", "quote": "A theme", "source_id": WEB_PAGE["id"], "preferred": True}
+    claim = {
+        "record_table": "events",
+        "record_id": "wic-1999",
+        "field": "theme",
+        "value": "A theme",
+        "quote": "A theme",
+        "source_id": WEB_PAGE["id"],
+        "preferred": True,
+    }
     append(data, "claims/extra.jsonl", jsonl(claim))
     return [Expected("claims/extra.jsonl", ("no events record with id 'wic-1999'",), line=1, field="record_id")]
 
@@ -899,18 +926,26 @@ def two_preferred_claims(data: Path) -> list[Expected]:
         {"field": "edition", "value": "2", "quote": "the second conference", "preferred": True},
         {"field": "edition", "value": "2", "quote": "the 2nd conference", "preferred": True},
     )
-    return [Expected(BUNDLE, ("2 claims about events 'wic-2015' field 'edition' are preferred", "prefer one"), path=f"events[{top}].claims[0]", field="preferred")]
+    return [
+        Expected(BUNDLE, ("2 claims about events 'wic-2015' field 'edition' are preferred", "prefer one"), path=f"events[{top}].claims[0]", field="preferred")
+    ]
 
 
 @case
 def claims_none_preferred(data: Path) -> list[Expected]:
-    top = _theme_claims(data, {"field": "edition", "value": "3", "quote": "the third conference"}, {"field": "edition", "value": "2", "quote": "the 2nd conference"})
+    top = _theme_claims(
+        data, {"field": "edition", "value": "3", "quote": "the third conference"}, {"field": "edition", "value": "2", "quote": "the 2nd conference"}
+    )
     return [Expected(BUNDLE, ("no claim about events 'wic-2015' field 'edition' is preferred",), path=f"events[{top}].claims[0]", field="preferred")]
 
 
 @case
 def preferred_claim_that_differs_from_the_record(data: Path) -> list[Expected]:
-    top = _theme_claims(data, {"field": "edition", "value": "3", "quote": "the third conference", "preferred": True}, {"field": "edition", "value": "2", "quote": "the 2nd conference"})
+    top = _theme_claims(
+        data,
+        {"field": "edition", "value": "3", "quote": "the third conference", "preferred": True},
+        {"field": "edition", "value": "2", "quote": "the 2nd conference"},
+    )
     return [Expected(BUNDLE, ("the preferred claim states '3', but the record holds '2'",), path=f"events[{top}].claims[0]", field="value")]
 
 
@@ -919,11 +954,18 @@ def counts_of_one_number_none_preferred(data: Path) -> list[Expected]:
     append(data, WEB_PAGES, jsonl(WEB_PAGE))
     bundle = load_bundle(data)
     for value, qualifier in ((10, "exact"), (10, "over")):
-        bundle["counts"].append({
-            "id": f"wic-2015-speakers-{qualifier}", "event_id": "wic-2015", "subject": "speakers", "value": value, "qualifier": qualifier,
-            "as_reported": f"{qualifier} ten speakers", "source_id": WEB_PAGE["id"],
-            "evidence": [{"quote": f"{qualifier} ten speakers", "field": "value", "source_id": WEB_PAGE["id"]}],
-        })
+        bundle["counts"].append(
+            {
+                "id": f"wic-2015-speakers-{qualifier}",
+                "event_id": "wic-2015",
+                "subject": "speakers",
+                "value": value,
+                "qualifier": qualifier,
+                "as_reported": f"{qualifier} ten speakers",
+                "source_id": WEB_PAGE["id"],
+                "evidence": [{"quote": f"{qualifier} ten speakers", "field": "value", "source_id": WEB_PAGE["id"]}],
+            }
+        )
     save_bundle(data, bundle)
     first = position(bundle, "counts", subject="speakers")
     return [Expected(BUNDLE, ("several counts of 'speakers' for 'wic-2015'", "none is preferred"), path=f"counts[{first}]", field="preferred")]
@@ -944,7 +986,14 @@ def name_of_spaces_only(data: Path) -> list[Expected]:
 @case
 def reported_order_given_twice(data: Path) -> list[Expected]:
     at = change_record(data, "speeches", {"reported_order": 2}, id="wic-2015-dmitry-medvedev-speech")
-    return [Expected(BUNDLE, ("among the speeches of event wic-2015-opening-ceremony", "reported_order 2 is given to more than one record"), path=f"speeches[{at}]", field="reported_order")]
+    return [
+        Expected(
+            BUNDLE,
+            ("among the speeches of event wic-2015-opening-ceremony", "reported_order 2 is given to more than one record"),
+            path=f"speeches[{at}]",
+            field="reported_order",
+        )
+    ]
 
 
 @case
@@ -956,7 +1005,14 @@ def sequence_with_a_gap(data: Path) -> list[Expected]:
 @case
 def point_ordinals_with_a_gap(data: Path) -> list[Expected]:
     at = change_record(data, "speech_points", {"ordinal": 7}, kind="proposal", ordinal=5)
-    return [Expected(BUNDLE, ("among the points of wic-2015-xi-jinping-keynote / proposal", "ordinal runs to 7 but 5, 6 is missing"), path=f"speech_points[{at}]", field="ordinal")]
+    return [
+        Expected(
+            BUNDLE,
+            ("among the points of wic-2015-xi-jinping-keynote / proposal", "ordinal runs to 7 but 5, 6 is missing"),
+            path=f"speech_points[{at}]",
+            field="ordinal",
+        )
+    ]
 
 
 @case
@@ -988,7 +1044,9 @@ def fifo_among_the_records(data: Path) -> list[Expected]:
 
 @case
 def number_with_thousands_of_digits(data: Path) -> list[Expected]:
-    line = append(data, "counts/extra.jsonl", '{"event_id": "wic-2015", "subject": "bytes", "qualifier": "exact", "as_reported": "many", "value": ' + "9" * 5000 + "}\n")
+    line = append(
+        data, "counts/extra.jsonl", '{"event_id": "wic-2015", "subject": "bytes", "qualifier": "exact", "as_reported": "many", "value": ' + "9" * 5000 + "}\n"
+    )
     return [Expected("counts/extra.jsonl", ("a number of 5000 digits is too long to read",), line=line)]
 
 
@@ -1065,7 +1123,9 @@ def test_unreadable_file_is_reported(data_copy: Path, published: Path, monkeypat
 
 
 @pytest.mark.parametrize("other_mistake", [alternate_name_of_a_missing_person, malformed_json_line], ids=["found across records", "found reading"])
-def test_an_unreadable_file_outside_the_records_is_said_with_the_other_problems(data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch, other_mistake: Callable[[Path], list[Expected]]) -> None:
+def test_an_unreadable_file_outside_the_records_is_said_with_the_other_problems(
+    data_copy: Path, published: Path, monkeypatch: pytest.MonkeyPatch, other_mistake: Callable[[Path], list[Expected]]
+) -> None:
     """Only the input digest reads such a file; its failure neither hides nor is hidden by other problems."""
     (data_copy / "notes.txt").write_text("not a record file\n", encoding="utf-8")
     expected = other_mistake(data_copy)
@@ -1207,7 +1267,9 @@ def test_huge_and_hostile_text_is_stored_faithfully(data_copy: Path, tmp_path: P
 
 def test_record_problems_and_cross_record_problems_are_reported_together(data_copy):
     people = data_copy / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace("xi-jinping,Xi Jinping,Xi Jinping,Q15031", "xi-jinping,Xi Jinping,Xi Jinping,15031"), encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("xi-jinping,Xi Jinping,Xi Jinping,Q15031", "xi-jinping,Xi Jinping,Xi Jinping,15031"), encoding="utf-8"
+    )
     places = data_copy / "places.csv"
     places.write_text(places.read_text(encoding="utf-8").replace("wuzhen,Wuzhen,town,tongxiang", "wuzhen,Wuzhen,town,tongxiang-city"), encoding="utf-8")
     with pytest.raises(InvalidData) as raised:

@@ -16,7 +16,9 @@ GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py
 
 
 def generate(output: Path, events: int = 200) -> dict[str, int]:
-    done = subprocess.run([sys.executable, str(GENERATOR), "--events", str(events), "--seed", "7", "--output", str(output)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, str(GENERATOR), "--events", str(events), "--seed", "7", "--output", str(output)], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -34,7 +36,6 @@ def test_the_generator_is_deterministic(tmp_path: Path) -> None:
     files = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*") if path.is_file())
     assert files and all((tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes() for name in files)
     assert files == sorted(path.relative_to(tmp_path / "two") for path in (tmp_path / "two").rglob("*") if path.is_file())
-
 
 
 def bench_build():

@@ -30,8 +30,13 @@ from test_datasette import hostile_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOTS = os.environ.get("WIC_EVENTS_SCREENSHOTS")
 DB = "wic_events"
@@ -63,7 +68,17 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.database = database
-        command = [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(database), "--data", str(data_dir), "--port", str(self.port), *options]
+        command = [
+            str(Path(sys.executable).with_name("wic-events")),
+            "serve",
+            "--db",
+            str(database),
+            "--data",
+            str(data_dir),
+            "--port",
+            str(self.port),
+            *options,
+        ]
         with log.open("wb") as output:
             # A session of its own, so that stopping it also stops the datasette process it starts.
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
@@ -171,7 +186,9 @@ def test_serve_answers_on_one_port_from_several_processes_and_stops_them_all(bui
 def test_serve_says_when_the_port_is_taken(server: Server):
     done = subprocess.run(
         [str(Path(sys.executable).with_name("wic-events")), "serve", "--db", str(server.database), "--data", str(DATA_DIR), "--port", str(server.port)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert f"Error: cannot listen on 127.0.0.1:{server.port}: Address already in use" in done.stderr

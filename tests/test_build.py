@@ -1,7 +1,7 @@
 """The compiled database: the public contract, keys, indexes, full-text search, views."""
 
-from contextlib import closing
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -80,8 +80,7 @@ def test_vocabulary_columns_reject_values_outside_the_vocabulary(connection):
 def test_every_foreign_key_column_is_indexed(connection):
     for model in RECORD_MODELS:
         indexed = {
-            connection.execute(f"PRAGMA index_info('{index['name']}')").fetchone()["name"]
-            for index in connection.execute(f"PRAGMA index_list({model.table})")
+            connection.execute(f"PRAGMA index_info('{index['name']}')").fetchone()["name"] for index in connection.execute(f"PRAGMA index_list({model.table})")
         }
         for column in reference_fields(model):
             assert column in indexed, f"{model.table}.{column}"
@@ -99,9 +98,7 @@ def test_every_foreign_key_column_is_indexed(connection):
     ],
 )
 def test_full_text_search(connection, table, query, expected):
-    rows = connection.execute(
-        f"SELECT t.id FROM {table}_fts JOIN {table} t ON t.rowid = {table}_fts.rowid WHERE {table}_fts MATCH ?", (query,)
-    ).fetchall()
+    rows = connection.execute(f"SELECT t.id FROM {table}_fts JOIN {table} t ON t.rowid = {table}_fts.rowid WHERE {table}_fts MATCH ?", (query,)).fetchall()
     assert expected in [row[0] for row in rows]
 
 
@@ -116,7 +113,10 @@ def test_evidence_quotes_equal_their_span_of_the_source(connection):
 def test_speech_details_view_names_speaker_and_reader(connection):
     row = connection.execute("SELECT * FROM speech_details WHERE id = 'wic-2015-ban-ki-moon-speech'").fetchone()
     assert (row["speaker_name"], row["on_behalf_of_name"], row["event_name"]) == (
-        "Wu Hongbo", "Ban Ki-moon", "Opening ceremony of the Second World Internet Conference")
+        "Wu Hongbo",
+        "Ban Ki-moon",
+        "Opening ceremony of the Second World Internet Conference",
+    )
     assert row["summary_is_shared"] == 1 and row["summary"].startswith("The visiting leaders")
 
 
@@ -205,5 +205,5 @@ def test_an_overlapping_occurrence_of_a_quote_is_located(data_copy, tmp_path):
     bundle_path.write_text(json.dumps(bundle), encoding="utf-8")
     build(data_copy, tmp_path / "out.db")
     with closing(sqlite3.connect(tmp_path / "out.db")) as connection:
-        (start, end), = connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'echo'").fetchall()
+        ((start, end),) = connection.execute("SELECT start, \"end\" FROM evidence WHERE source_id = 'echo'").fetchall()
     assert (start, end) == (16, 28) and text[start:end] == "go on, go on"

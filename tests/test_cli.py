@@ -14,11 +14,10 @@ from contextlib import closing
 from click.testing import CliRunner
 
 import wic_events
-from wic_events import cli as cli_module
-from wic_events.compiling import input_digest
-from wic_events.cli import cli
-
 from conftest import DATA_DIR, ROOT
+from wic_events import cli as cli_module
+from wic_events.cli import cli
+from wic_events.compiling import input_digest
 
 
 def run(*arguments):
@@ -29,7 +28,20 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
     listed = result.output.partition("Commands:\n")[2].splitlines()
-    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == ["build", "cite", "coverage", "export", "info", "query", "schema", "search", "serve", "show", "sources", "validate"]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("   ")] == [
+        "build",
+        "cite",
+        "coverage",
+        "export",
+        "info",
+        "query",
+        "schema",
+        "search",
+        "serve",
+        "show",
+        "sources",
+        "validate",
+    ]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
@@ -121,7 +133,12 @@ def test_info_prints_versions_digest_and_counts(built_db):
     result = run("info", "--db", built_db)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1:5] == [f"package version: {wic_events.__version__}", "schema version:  1.0.0", f"input digest:    {input_digest(DATA_DIR)}", "built at:        not recorded in this build"]
+    assert lines[1:5] == [
+        f"package version: {wic_events.__version__}",
+        "schema version:  1.0.0",
+        f"input digest:    {input_digest(DATA_DIR)}",
+        "built at:        not recorded in this build",
+    ]
     assert "SOURCE_DATE_EPOCH" not in result.output  # a hint for who builds, kept in --help
     with closing(sqlite3.connect(built_db)) as connection:
         speeches, people = (connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("speeches", "people"))
@@ -228,7 +245,14 @@ def not_a_database(tmp_path):
 
 def test_every_command_reading_the_database_says_when_a_file_is_not_one(tmp_path):
     for database in not_a_database(tmp_path):
-        for command in (["info"], ["cite"], ["show", "xi-jinping"], ["coverage"], ["export", "--format", "csv", "--output", tmp_path / "out"], ["serve", "--data", tmp_path / "no-data"]):
+        for command in (
+            ["info"],
+            ["cite"],
+            ["show", "xi-jinping"],
+            ["coverage"],
+            ["export", "--format", "csv", "--output", tmp_path / "out"],
+            ["serve", "--data", tmp_path / "no-data"],
+        ):
             result = run(*command, "--db", database)
             assert result.exit_code == 1, (command, result.output)
             assert f"Error: {database} is not a wic-events database (" in result.output, (command, result.output)
@@ -246,7 +270,10 @@ def test_serve_stops_when_the_database_it_must_build_fails_to_build(data_copy, t
 def test_serve_with_neither_database_nor_data_says_so(tmp_path):
     result = run("serve", "--db", tmp_path / "missing.db", "--data", tmp_path / "no-data")
     assert result.exit_code == 1
-    assert f"Error: no database at {tmp_path / 'missing.db'}; build it with 'wic-events build --output {tmp_path / 'missing.db'}', or name the data with --data" in result.output
+    assert (
+        f"Error: no database at {tmp_path / 'missing.db'}; build it with 'wic-events build --output {tmp_path / 'missing.db'}', or name the data with --data"
+        in result.output
+    )
 
 
 def test_serve_without_datasette_says_how_to_install_it(monkeypatch):
@@ -363,7 +390,13 @@ def test_show_as_json_and_csv(built_db):
     result = run("show", "wic-2015-ban-ki-moon-speech", "--db", built_db, "--json")
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
-    assert (record["table"], record["id"], record["speaker_id"], record["on_behalf_of_id"], record["reported_order"]) == ("speeches", "wic-2015-ban-ki-moon-speech", "wu-hongbo", "ban-ki-moon", 10)
+    assert (record["table"], record["id"], record["speaker_id"], record["on_behalf_of_id"], record["reported_order"]) == (
+        "speeches",
+        "wic-2015-ban-ki-moon-speech",
+        "wu-hongbo",
+        "ban-ki-moon",
+        10,
+    )
     assert [(item["field"], item["quote"], item["source_id"]) for item in record["evidence"]] == [("delivery_mode", quote, "wic-2015-opening-news-release")]
     (row,) = csv_rows(run("show", "wic-2015-ban-ki-moon-speech", "--db", built_db, "--csv"))
     assert (row["table"], row["speaker_id"], row["title"], row["reported_order"]) == ("speeches", "wu-hongbo", "", "10")
@@ -393,8 +426,14 @@ def test_show_joins_a_quote_to_its_context_as_the_source_does(built_db):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     # The quote is followed by "." in the source: no space comes between them; nor after "(" or before ",".
-    assert "      ...system. Prior to the opening ceremony, Xi Jinping «took group photos with attending guests». Wang Huning, Li Zhanshu, Yang Jiechi, Wang Qinmin and..." in lines
-    assert "      ...and transparent global Internet governance system. «Prior to the opening ceremony», Xi Jinping took group photos with attending guests. Wang..." in lines
+    assert (
+        "      ...system. Prior to the opening ceremony, Xi Jinping «took group photos "
+        "with attending guests». Wang Huning, Li Zhanshu, Yang Jiechi, Wang Qinmin and..." in lines
+    )
+    assert (
+        "      ...and transparent global Internet governance system. «Prior to the "
+        "opening ceremony», Xi Jinping took group photos with attending guests. Wang..." in lines
+    )
     assert not any(mark in line for line in lines for mark in ("» .", "» ,", "» ;"))
     assert "\x1b[" not in result.stdout
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from html import unescape
 import json
 import re
 import sqlite3
 import time
 from contextlib import closing
+from html import unescape
 from pathlib import Path
 
 import pytest
 import yaml
-from markupsafe import escape
 from datasette.database import Database
 from datasette.resources import DatabaseResource, QueryResource, TableResource
+from markupsafe import escape
 
 from wic_events import serving, site_config
 from wic_events.cli import serve as serve_cli
@@ -76,7 +76,12 @@ def site(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
 def table_names(database: Path) -> list[str]:
     with closing(sqlite3.connect(database)) as connection:
         # sqlite_stat1 (the query planner's statistics) is SQLite's own, and Datasette hides it.
-        return [name for (name,) in connection.execute("select name from sqlite_master where type = 'table' and name not like '%_fts%' and name not like 'sqlite_%' order by name")]
+        return [
+            name
+            for (name,) in connection.execute(
+                "select name from sqlite_master where type = 'table' and name not like '%_fts%' and name not like 'sqlite_%' order by name"
+            )
+        ]
 
 
 def view_names(database: Path) -> list[str]:
@@ -180,7 +185,10 @@ def test_row_pages_list_the_rows_that_point_to_them(site: Site):
         return {f"{link['other_table']}.{link['other_column']}": link["count"] for link in data["foreign_key_tables"]}
 
     assert incoming(f"/{DB}/people/xi-jinping") == {
-        "participants.person_id": 3, "positions.person_id": 1, "speeches.speaker_id": 4, "speeches.on_behalf_of_id": 8,
+        "participants.person_id": 3,
+        "positions.person_id": 1,
+        "speeches.speaker_id": 4,
+        "speeches.on_behalf_of_id": 8,
     }  # in person in 2015, by video three times, and eight letters others read out
     assert incoming(f"/{DB}/people/ban-ki-moon")["speeches.on_behalf_of_id"] == 1
     event = incoming(f"/{DB}/events/wic-2015")
@@ -208,7 +216,7 @@ def test_a_row_page_reads_as_a_record_titled_by_its_label(site: Site):
 
 def test_a_source_page_shows_its_text_wrapped_and_links_to_its_page(site: Site):
     html = site.get(f"/{DB}/sources/wic-2015-opening-news-release").text
-    assert 'table.record td { white-space: pre-wrap; max-width: 50em; }' in html
+    assert "table.record td { white-space: pre-wrap; max-width: 50em; }" in html
     assert '<td class="col-text">' in html and "Medvedev" in html.partition('<td class="col-text">')[2].partition("</td>")[0]
     assert '<a href="http://www.china-embassy.org/eng/zgyw/t1325603.htm"' in html
 
@@ -272,7 +280,10 @@ def test_configured_facets_count_the_rows(site: Site, table: str):
         # Every value of the small real data, as SQL counts it; a facet leaves out empty values.
         in_sql = dict(connection.execute(f'select "{column}", count(*) from "{table}" where "{column}" is not null group by "{column}"').fetchall())
         if facet["truncated"]:  # the most frequent values, as many as a facet shows
-            assert len(counts) == site.datasette.setting("default_facet_size") and all(in_sql[value] == count for value, count in counts.items()), (table, column)
+            assert len(counts) == site.datasette.setting("default_facet_size") and all(in_sql[value] == count for value, count in counts.items()), (
+                table,
+                column,
+            )
             assert min(counts.values()) >= max(count for value, count in in_sql.items() if value not in counts), (table, column)
         else:
             assert counts == in_sql, (table, column)
@@ -337,7 +348,9 @@ def test_table_search_finds_kinds_and_word_starts(site: Site):
 def search_page(site: Site, query: str):
     response = site.get("/-/search", params={"q": query})
     assert response.status_code == 200, response.text
-    items = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> <span class="hit-table">in ([a-z_]+)</span><br><span class="snippet">(.*?)</span></li>', response.text)
+    items = re.findall(
+        r'<li><a href="([^"]+)">([^<]+)</a> <span class="hit-table">in ([a-z_]+)</span><br><span class="snippet">(.*?)</span></li>', response.text
+    )
     return response.text, items
 
 
@@ -348,10 +361,11 @@ def test_the_search_page_answers_like_the_loaders_search(site: Site, built_db: P
     with closing(wic_events.connect(built_db)) as connection:
         expected = wic_events.search("sovereignty", connection, limit=50)
     assert [(table, unescape(label)) for _, label, table, _ in items] == [
-        (hit.table, getattr(hit.record, site_config.label_column(MODELS_BY_TABLE[hit.table]))) for hit in expected]
+        (hit.table, getattr(hit.record, site_config.label_column(MODELS_BY_TABLE[hit.table]))) for hit in expected
+    ]
     assert len(items) > 5
     assert all("<mark>" in snippet.lower() and "sovereignty</mark>" in snippet.lower() for _, _, _, snippet in items)
-    assert f'{len(items)} matches, best first.' in html
+    assert f"{len(items)} matches, best first." in html
     # the same order on every load
     assert search_page(site, "sovereignty")[1] == items
 
@@ -462,7 +476,11 @@ def check_evidence_for_record(site: Site):
 def check_events_inside_event(site: Site):
     rows = site.rows(f"/{DB}/events_inside_event", event_id="wic-2015")
     # The closing ceremony comes from another page, which gives no order: its sequence is empty.
-    assert [(row["depth"], row["sequence"], row["id"]) for row in rows] == [(1, None, "wic-2015-closing-ceremony"), (1, 1, "wic-2015-group-photo"), (1, 2, "wic-2015-opening-ceremony")]
+    assert [(row["depth"], row["sequence"], row["id"]) for row in rows] == [
+        (1, None, "wic-2015-closing-ceremony"),
+        (1, 1, "wic-2015-group-photo"),
+        (1, 2, "wic-2015-opening-ceremony"),
+    ]
     assert (rows[2]["start_date"], rows[2]["end_date"], rows[2]["time_of_day"]) == ("2015-12-16", "2015-12-16", "morning")
     assert site.rows(f"/{DB}/events_inside_event", event_id="wic-2015-opening-ceremony") == []
 
@@ -471,7 +489,11 @@ def check_events_inside_event(site: Site):
 def check_search_everything(site: Site):
     rows = site.rows(f"/{DB}/search_everything", q="sovereignty")
     found = {(row["in_table"], row["id"]) for row in rows}
-    assert {("speeches", "wic-2015-xi-jinping-keynote"), ("speech_points", "wic-2015-xi-jinping-keynote-principle-1"), ("sources", "wic-2015-opening-news-release")} <= found
+    assert {
+        ("speeches", "wic-2015-xi-jinping-keynote"),
+        ("speech_points", "wic-2015-xi-jinping-keynote-principle-1"),
+        ("sources", "wic-2015-opening-news-release"),
+    } <= found
     assert all("[sovereignty]" in row["matched_text"].lower() for row in rows)
     assert {row["in_table"] for row in site.rows(f"/{DB}/search_everything", q="Medvedev")} >= {"people", "sources"}
     (other_name,) = site.rows(f"/{DB}/search_everything", q="习近平")
@@ -488,7 +510,11 @@ def check_editions(site: Site):
     by_year = {row["year"]: row for row in rows}
     assert (by_year["2015"]["xi_jinping_part"], by_year["2015"]["guests"], by_year["2015"]["edition"]) == ("keynote in person", "over 2000", 2)
     assert (by_year["2019"]["xi_jinping_part"], by_year["2019"]["read_out_by"], by_year["2019"]["guests"], by_year["2019"]["countries_and_regions"]) == (
-        "message read on behalf", "Huang Kunming", "about 1500", "83")
+        "message read on behalf",
+        "Huang Kunming",
+        "about 1500",
+        "83",
+    )
     assert by_year["2025"]["xi_jinping_part"] is None  # no page states a part: nothing is inferred
     assert by_year["2020"]["edition"] is None  # it replaced the 7th edition, most pages say; one early page calls it the seventh
     assert all(row["place"] == "Wuzhen" and row["independent_sources"] >= 2 for row in rows)
@@ -503,7 +529,8 @@ def check_disputed_facts_by_edition(site: Site):
         claims = [row for row in rows if row["fact"] == fact]
         assert sum(row["preferred"] for row in claims) <= 1 and len({row["value"] for row in claims}) > 1, fact
     assert {"value": "over 100", "preferred": 0, "source_id": "ecns-2014-first-internet-conference"} in [
-        {key: row[key] for key in ("value", "preferred", "source_id")} for row in rows if row["fact"] == "wic-2014 countries_and_regions"]
+        {key: row[key] for key in ("value", "preferred", "source_id")} for row in rows if row["fact"] == "wic-2014 countries_and_regions"
+    ]
 
 
 def test_the_database_page_lists_every_query_with_its_description(site: Site):
@@ -670,9 +697,14 @@ def hostile_site(data_copy: Path, tmp_path: Path):
 
 def test_hostile_text_is_shown_escaped(hostile_site: Site):
     pages = [
-        f"/{DB}/people/xi-jinping", f"/{DB}/people", f"/{DB}/speeches", f"/{DB}/speeches/wic-2015-xi-jinping-keynote",
-        f"/{DB}/speeches_at_event?event_id=wic-2015-opening-ceremony", f"/{DB}/search_everything?q=gnipniJ",
-        f"/{DB}/participants?_facet=person_id", "/-/search?q=gnipniJ",
+        f"/{DB}/people/xi-jinping",
+        f"/{DB}/people",
+        f"/{DB}/speeches",
+        f"/{DB}/speeches/wic-2015-xi-jinping-keynote",
+        f"/{DB}/speeches_at_event?event_id=wic-2015-opening-ceremony",
+        f"/{DB}/search_everything?q=gnipniJ",
+        f"/{DB}/participants?_facet=person_id",
+        "/-/search?q=gnipniJ",
     ]
     for page in pages:
         response = hostile_site.get(page)
@@ -689,6 +721,7 @@ def test_hostile_text_is_shown_escaped(hostile_site: Site):
 
 def test_cached_facet_counts_stay_right_for_each_filter(site: Site):
     """CountedOnceFacet keys the counts by their SQL and parameters: a filtered page gets its own."""
+
     def counts(**params):
         response = site.get(f"/{DB}/speeches.json", params={"_extra": "facet_results", "_size": "0", **params})
         return {item["value"]: item["count"] for item in response.json()["facet_results"]["results"]["delivery_mode"]["results"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 import csv
 import doctest
 import inspect
@@ -10,6 +9,7 @@ import json
 import re
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,9 @@ def test_table_formats_write_one_file_per_table(exported, format):
 
 
 def test_the_data_package_and_popolo_files(exported):
-    assert sorted(path.name for path in exported["datapackage"].iterdir()) == sorted([f"{table}.csv" for table in TABLES] + ["datapackage.json", exports.EXPORT_MARKER])
+    assert sorted(path.name for path in exported["datapackage"].iterdir()) == sorted(
+        [f"{table}.csv" for table in TABLES] + ["datapackage.json", exports.EXPORT_MARKER]
+    )
     assert sorted(path.name for path in exported["popolo"].iterdir()) == [exports.EXPORT_MARKER, "popolo.json"]
 
 
@@ -102,7 +104,11 @@ def read_csv_records(model, path: Path) -> list:
     found = []
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            data = {name: (json.loads(value) if name in json_columns else value) if value != "" else None for name, value in row.items() if name in model.model_fields}
+            data = {
+                name: (json.loads(value) if name in json_columns else value) if value != "" else None
+                for name, value in row.items()
+                if name in model.model_fields
+            }
             found.append(model.model_validate(data))
     return found
 
@@ -151,7 +157,9 @@ def test_partial_dates_get_their_first_and_last_day_in_the_flat_exports(partial_
     with (tmp_path / "csv" / "positions.csv").open(encoding="utf-8", newline="") as handle:
         row = next(row for row in csv.DictReader(handle) if row["as_of"] == "2015-12")
     assert (row["as_of_earliest"], row["as_of_latest"]) == ("2015-12-01", "2015-12-31")
-    (days,) = duckdb.sql(f"SELECT end_date_earliest::VARCHAR, end_date_latest::VARCHAR FROM '{tmp_path / 'parquet' / 'events.parquet'}' WHERE end_date = '2016'").fetchall()
+    (days,) = duckdb.sql(
+        f"SELECT end_date_earliest::VARCHAR, end_date_latest::VARCHAR FROM '{tmp_path / 'parquet' / 'events.parquet'}' WHERE end_date = '2016'"
+    ).fetchall()
     assert days == ("2016-01-01", "2016-12-31")
 
 
@@ -200,7 +208,9 @@ def test_the_table_schemas_derive_from_the_models(exported, connection):
     descriptor = json.loads((exported["datapackage"] / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
     assert descriptor["description"].endswith("remain under their publishers' terms.")  # the carried source texts
-    assert descriptor["sources"] == [{"title": source.title or source.id, "path": source.url} for source in loader.records(MODELS_BY_TABLE["sources"], connection)]
+    assert descriptor["sources"] == [
+        {"title": source.title or source.id, "path": source.url} for source in loader.records(MODELS_BY_TABLE["sources"], connection)
+    ]
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
     assert list(resources) == TABLES
     speeches = resources["speeches"]["schema"]
@@ -285,10 +295,18 @@ def test_popolo_holds_the_hard_cases(popolo):
     assert {"liu-yunshan", "wang-huning", "wu-hongbo"} <= set(ceremony_attendees) and "ban-ki-moon" not in ceremony_attendees
     assert {"id": "xi-jinping", "name": "Xi Jinping"} in events["wic-2015-group-photo"]["attendees"]
     assert events["wic-2015"]["sources"] == [
-        {"url": "http://www.china-embassy.org/eng/zgyw/t1325603.htm", "note": "Xi Jinping Attends Opening Ceremony of Second World Internet Conference and Delivers Keynote Speech"}
+        {
+            "url": "http://www.china-embassy.org/eng/zgyw/t1325603.htm",
+            "note": "Xi Jinping Attends Opening Ceremony of Second World Internet Conference and Delivers Keynote Speech",
+        }
     ]
     memberships = {membership["id"]: membership for membership in popolo["memberships"]}
-    assert memberships["dmitry-medvedev-prime-minister"] == {"id": "dmitry-medvedev-prime-minister", "person_id": "dmitry-medvedev", "role": "Prime Minister", "area_id": "russia"}
+    assert memberships["dmitry-medvedev-prime-minister"] == {
+        "id": "dmitry-medvedev-prime-minister",
+        "person_id": "dmitry-medvedev",
+        "role": "Prime Minister",
+        "area_id": "russia",
+    }
     assert memberships["zhao-houlin-secretary-general-itu"]["organization_id"] == "international-telecommunication-union"
     areas = {area["id"]: area for area in popolo["areas"]}
     assert areas["wuzhen"]["parent_id"] == "tongxiang" and "geometry" not in areas["wuzhen"]  # no source gives its coordinates
@@ -322,8 +340,13 @@ def test_parquet_files_written_in_several_batches_hold_every_row(built_db, tmp_p
 def test_a_join_in_duckdb_gives_the_rows_sqlite_gives(exported, built_db):
     import duckdb
 
-    join = "SELECT s.id, s.reported_order, p.name, p.wikidata_id FROM {speeches} s JOIN {people} p ON p.id = s.speaker_id WHERE s.event_id = 'wic-2015-opening-ceremony' ORDER BY s.id"
-    from_parquet = duckdb.sql(join.format(speeches=f"'{exported['parquet'] / 'speeches.parquet'}'", people=f"'{exported['parquet'] / 'people.parquet'}'")).fetchall()
+    join = (
+        "SELECT s.id, s.reported_order, p.name, p.wikidata_id FROM {speeches} s JOIN {people} "
+        "p ON p.id = s.speaker_id WHERE s.event_id = 'wic-2015-opening-ceremony' ORDER BY s.id"
+    )
+    from_parquet = duckdb.sql(
+        join.format(speeches=f"'{exported['parquet'] / 'speeches.parquet'}'", people=f"'{exported['parquet'] / 'people.parquet'}'")
+    ).fetchall()
     with closing(sqlite3.connect(built_db)) as connection:
         from_sqlite = connection.execute(join.format(speeches="speeches", people="people")).fetchall()
     assert from_parquet == from_sqlite and len(from_sqlite) == 11
@@ -340,7 +363,9 @@ def test_parquet_column_types_come_from_the_models(exported):
     assert types("places")["latitude"] == "DOUBLE"
     assert types("source_sentences")["boilerplate"] == "BOOLEAN"
     assert types("events")["start_date"] == "VARCHAR" and types("events")["start_date_earliest"] == "DATE"
-    ((match,),) = duckdb.sql(f"SELECT match FROM '{exported['parquet'] / 'stated_totals.parquet'}' WHERE id = 'wic-2015-xi-jinping-keynote-five-proposals'").fetchall()
+    ((match,),) = duckdb.sql(
+        f"SELECT match FROM '{exported['parquet'] / 'stated_totals.parquet'}' WHERE id = 'wic-2015-xi-jinping-keynote-five-proposals'"
+    ).fetchall()
     assert json.loads(match) == {"kind": "proposal", "speech_id": "wic-2015-xi-jinping-keynote"}
 
 
@@ -408,8 +433,13 @@ def test_to_pandas_gives_the_days_a_partial_date_can_mean_as_datetimes(use_built
     columns = list(events.columns)
     assert columns[columns.index("start_date") : columns.index("start_date") + 3] == ["start_date", "start_date_earliest", "start_date_latest"]
     assert str(events["start_date"].dtype) == "string"  # the text as recorded, which may be a month or a year
-    assert all(str(events[name].dtype).startswith("datetime64") for name in ("start_date_earliest", "start_date_latest", "end_date_earliest", "end_date_latest"))
-    assert (events.loc["wic-2015", "start_date_earliest"], events.loc["wic-2015", "end_date_latest"]) == (pandas.Timestamp("2015-12-16"), pandas.Timestamp("2015-12-18"))
+    assert all(
+        str(events[name].dtype).startswith("datetime64") for name in ("start_date_earliest", "start_date_latest", "end_date_earliest", "end_date_latest")
+    )
+    assert (events.loc["wic-2015", "start_date_earliest"], events.loc["wic-2015", "end_date_latest"]) == (
+        pandas.Timestamp("2015-12-16"),
+        pandas.Timestamp("2015-12-18"),
+    )
     ranges = wic_events.to_pandas("documents_date_ranges")
     assert str(ranges["released_on_earliest"].dtype).startswith("datetime64")
     partial = ranges[ranges.released_on.str.len() < 10]
@@ -523,7 +553,9 @@ def test_the_record_template_is_a_valid_bundle_naming_every_field():
 
 def test_every_field_of_the_record_template_has_a_comment():
     lines = template_lines()
-    uncommented = [line.strip() for before, line in zip(lines, lines[1:]) if re.match(r'\s*"[^"]+":', line) and not before.lstrip().startswith("//")]
+    uncommented = [
+        line.strip() for before, line in zip(lines, lines[1:], strict=False) if re.match(r'\s*"[^"]+":', line) and not before.lstrip().startswith("//")
+    ]
     assert uncommented == []
 
 

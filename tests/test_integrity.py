@@ -8,7 +8,6 @@ they run, and build_info's digest changes with any input byte.
 
 from __future__ import annotations
 
-from contextlib import closing
 import hashlib
 import json
 import os
@@ -18,15 +17,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 import wic_events
+from conftest import DATA_DIR
 from wic_events.compiling import _check_integrity, build, input_digest
 from wic_events.problems import InvalidData
-
-from conftest import DATA_DIR
 
 SOURCE_RECORD = "sources/wic-2015-opening-news-release.json"
 SOURCE_TEXT = "sources/wic-2015-opening-news-release.txt"

@@ -1,5 +1,5 @@
-from contextlib import closing
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -44,7 +44,10 @@ def test_accessors_return_models_filtered_by_columns():
 
 
 def test_a_filter_on_null_matches_missing_values():
-    assert {s.id for s in wic_events.speeches(summary_id=None, event_id="wic-2015-opening-ceremony")} == {"wic-2015-xi-jinping-keynote", "wic-2015-liu-yunshan-address"}
+    assert {s.id for s in wic_events.speeches(summary_id=None, event_id="wic-2015-opening-ceremony")} == {
+        "wic-2015-xi-jinping-keynote",
+        "wic-2015-liu-yunshan-address",
+    }
 
 
 def test_json_columns_come_back_as_python_values():

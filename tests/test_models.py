@@ -4,6 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from wic_events.models import (
+    DERIVED_MODELS,
+    RECORD_MODELS,
     Count,
     Event,
     Evidence,
@@ -16,8 +18,6 @@ from wic_events.models import (
     earliest_day,
     latest_day,
     reference_fields,
-    RECORD_MODELS,
-    DERIVED_MODELS,
 )
 
 
@@ -44,7 +44,17 @@ def test_partial_dates_are_accepted(date):
     assert Event(id="e", name="E", kind="meeting", start_date=date).start_date == date
 
 
-@pytest.mark.parametrize("date, reason", [("2015-13-01", "month 13"), ("2015-02-30", "day 30"), ("0000", "year 0000"), ("0000-12-01", "year 0000"), ("15-12-16", "pattern"), ("2015/12/16", "pattern")])
+@pytest.mark.parametrize(
+    "date, reason",
+    [
+        ("2015-13-01", "month 13"),
+        ("2015-02-30", "day 30"),
+        ("0000", "year 0000"),
+        ("0000-12-01", "year 0000"),
+        ("15-12-16", "pattern"),
+        ("2015/12/16", "pattern"),
+    ],
+)
 def test_impossible_dates_are_rejected(date, reason):
     with pytest.raises(ValidationError, match=reason):
         Event(id="e", name="E", kind="meeting", start_date=date)

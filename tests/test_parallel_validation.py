@@ -48,7 +48,9 @@ def test_the_database_is_the_same_whatever_the_number_of_processes(generated: Pa
 
 
 @pytest.mark.parametrize("batch_rows", [5, 1_000_000], ids=["in batches", "all at the end"])
-def test_the_full_text_indexes_hold_every_row_however_they_are_filled(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int) -> None:
+def test_the_full_text_indexes_hold_every_row_however_they_are_filled(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
     """Rows go into the full-text indexes a batch at a time while loading, and the rest at the end."""
     monkeypatch.setattr(compiling, "FTS_BATCH_ROWS", batch_rows)
     assert build_with(2, generated, tmp_path / "built.db", monkeypatch) == []
@@ -90,7 +92,9 @@ def test_problems_are_the_same_whatever_the_number_of_processes(generated: Path,
     in_three = build_with(3, data, tmp_path / "three.db", monkeypatch)
     assert len(in_one) == 15  # 7 of lines, rows and files; 8 across records, 5 of them about the unreadable event
     assert in_three == in_one
-    assert [problem for problem in in_one if problem.startswith("events/events.jsonl:5:")] == ["events/events.jsonl:5: malformed JSON: Expecting value (line 5, column 8)"]
+    assert [problem for problem in in_one if problem.startswith("events/events.jsonl:5:")] == [
+        "events/events.jsonl:5: malformed JSON: Expecting value (line 5, column 8)"
+    ]
     assert not (tmp_path / "one.db").exists() and not (tmp_path / "three.db").exists()
 
 
@@ -118,7 +122,9 @@ BREAKAGES = {
 
 @pytest.mark.parametrize("breakage", BREAKAGES)
 @pytest.mark.parametrize("limit", [1000, 10])
-def test_each_kind_of_problem_is_reported_once_in_reading_order(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breakage: str, limit: int) -> None:
+def test_each_kind_of_problem_is_reported_once_in_reading_order(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breakage: str, limit: int
+) -> None:
     data = tmp_path / "data"
     subprocess.run(["cp", "-r", str(generated), str(data)], check=True)
     break_one, expected_count = BREAKAGES[breakage]

@@ -19,15 +19,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
+from conftest import DATA_DIR
+from wic_events import reading
 from wic_events.cli import cli
 from wic_events.compiling import BuildResult, build
 from wic_events.models import RECORD_MODELS, Source
 from wic_events.problems import InvalidData, Location, Problem
-from wic_events import reading
 from wic_events.reading import RawRecord, read_records
 from wic_events.validation import RecordValidator
-
-from conftest import DATA_DIR
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TABLES = [model.table for model in RECORD_MODELS]
@@ -40,10 +39,38 @@ json_values = st.recursive(
 
 # Strings that fit some field, and near misses, so that examples reach the checks behind the first one.
 KNOWN_STRINGS = [
-    "xi-jinping", "wic-2015", "wic-2015-opening-ceremony", "wic-2015-xi-jinping-keynote", "wuzhen", "china",
-    "wic-2015-opening-news-release", "2015-12-16", "2015-12", "2015", "2015-13-01", "2015-02-30", "２０１５",
-    "en", "zh-Hans", "CN", "Q15031", "morning", "14:30", "25:00", "people", "events", "speeches", "build_info",
-    "Xi Jinping", "", " ", "\x00", "\u202e", "\ud800", "<b>", "a" * 300,
+    "xi-jinping",
+    "wic-2015",
+    "wic-2015-opening-ceremony",
+    "wic-2015-xi-jinping-keynote",
+    "wuzhen",
+    "china",
+    "wic-2015-opening-news-release",
+    "2015-12-16",
+    "2015-12",
+    "2015",
+    "2015-13-01",
+    "2015-02-30",
+    "２０１５",
+    "en",
+    "zh-Hans",
+    "CN",
+    "Q15031",
+    "morning",
+    "14:30",
+    "25:00",
+    "people",
+    "events",
+    "speeches",
+    "build_info",
+    "Xi Jinping",
+    "",
+    " ",
+    "\x00",
+    "\u202e",
+    "\ud800",
+    "<b>",
+    "a" * 300,
 ]
 QUOTES = ["Prior to the opening ceremony, Xi Jinping took group photos with attending guests.", "Xi Jinping", "not in the source"]
 garbage = st.sampled_from(KNOWN_STRINGS) | st.integers(min_value=-(2**70), max_value=2**70) | json_values
@@ -72,7 +99,11 @@ def fitting_values(name: str, schema: dict) -> st.SearchStrategy:
         elif kind == "array":
             options.append(st.lists(st.sampled_from(KNOWN_STRINGS), max_size=2))
         elif kind == "object":
-            options.append(st.dictionaries(st.sampled_from(["speech_id", "kind", "event_id", "end", "colour"]), st.sampled_from(KNOWN_STRINGS) | st.integers(0, 5), max_size=2))
+            options.append(
+                st.dictionaries(
+                    st.sampled_from(["speech_id", "kind", "event_id", "end", "colour"]), st.sampled_from(KNOWN_STRINGS) | st.integers(0, 5), max_size=2
+                )
+            )
     return st.one_of(options)
 
 
@@ -188,7 +219,14 @@ spaces = st.text(alphabet=" \t\r\u3000\xa0", max_size=3)
 
 
 @SETTINGS
-@given(before=spaces, value=json_values, between=st.sampled_from(["", " ", "\n"]), after=spaces, ending=st.sampled_from(["", "\n", "\r\n"]), other=st.text(max_size=30))
+@given(
+    before=spaces,
+    value=json_values,
+    between=st.sampled_from(["", " ", "\n"]),
+    after=spaces,
+    ending=st.sampled_from(["", "\n", "\r\n"]),
+    other=st.text(max_size=30),
+)
 def test_a_json_line_reads_as_the_full_decoder_reads_it(before: str, value: object, between: str, after: str, ending: str, other: str) -> None:
     """The scanner's short way (reading._parse_json_line) gives what the full way gives, value and problems."""
     for line in (before + json.dumps(value) + after + ending, json.dumps(value) + between + other + ending, other + ending):

@@ -1,8 +1,8 @@
 """Every SQL and Python example in the README runs against the built database."""
 
-from contextlib import closing
 import re
 import sqlite3
+from contextlib import closing
 
 import pytest
 

@@ -5,11 +5,10 @@ import json
 import jsonschema
 from click.testing import CliRunner
 
-from wic_events.cli import cli
-from wic_events.site_config import render_config
-from wic_events.schemas import BUNDLE_SCHEMA_FILE, schema_documents, stale_schema_files
-
 from conftest import DATA_DIR, ROOT
+from wic_events.cli import cli
+from wic_events.schemas import BUNDLE_SCHEMA_FILE, schema_documents, stale_schema_files
+from wic_events.site_config import render_config
 
 
 def test_schema_folder_matches_the_models():

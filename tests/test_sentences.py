@@ -4,10 +4,9 @@ import doctest
 
 import pytest
 
+from conftest import DATA_DIR
 from wic_events import sentences
 from wic_events.sentences import sentence_spans
-
-from conftest import DATA_DIR
 
 
 def split(text: str) -> list[str]:

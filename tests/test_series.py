@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -35,18 +35,26 @@ EDITIONS = {
 
 
 def test_one_conference_a_year_2014_to_2025_with_its_dates_and_place(connection):
-    found = rows(connection, """SELECT e.id, e.edition, e.start_date, e.end_date, o.start_date, e.place_id FROM events e
+    found = rows(
+        connection,
+        """SELECT e.id, e.edition, e.start_date, e.end_date, o.start_date, e.place_id FROM events e
         JOIN events o ON o.parent_id = e.id AND o.kind = 'ceremony' AND o.name LIKE 'Opening ceremony%'
-        WHERE e.parent_id IS NULL AND e.kind = 'conference' AND e.series = ? ORDER BY e.start_date""", SERIES)
+        WHERE e.parent_id IS NULL AND e.kind = 'conference' AND e.series = ? ORDER BY e.start_date""",
+        SERIES,
+    )
     assert found == [(event, *values, "wuzhen") for event, values in EDITIONS.items()]
 
 
 def test_wuzhen_lies_in_tongxiang_jiaxing_zhejiang_china_and_the_founding_in_beijing(connection):
-    chain = rows(connection, """WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM places WHERE id = 'wuzhen'
-        UNION ALL SELECT p.id, p.parent_id FROM places p JOIN up ON p.id = up.parent_id) SELECT id FROM up""")
+    chain = rows(
+        connection,
+        """WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM places WHERE id = 'wuzhen'
+        UNION ALL SELECT p.id, p.parent_id FROM places p JOIN up ON p.id = up.parent_id) SELECT id FROM up""",
+    )
     assert chain == [("wuzhen",), ("tongxiang",), ("jiaxing",), ("zhejiang",), ("china",)]
     assert rows(connection, "SELECT kind, parent_id, start_date, end_date, place_id FROM events WHERE id = 'wic-2022-founding'") == [
-        ("ceremony", None, "2022-07-12", "2022-07-12", "beijing")]
+        ("ceremony", None, "2022-07-12", "2022-07-12", "beijing")
+    ]
 
 
 THEMES = {
@@ -83,24 +91,34 @@ XI = {
 
 
 def test_xi_jinpings_part_each_year_and_none_made_up_for_2025(connection):
-    found = rows(connection, """SELECT substr(coalesce(root.start_date, e.start_date), 1, 4), s.delivery_mode, s.kind, s.speaker_id
+    found = rows(
+        connection,
+        """SELECT substr(coalesce(root.start_date, e.start_date), 1, 4), s.delivery_mode, s.kind, s.speaker_id
         FROM speeches s JOIN events e ON e.id = s.event_id LEFT JOIN events root ON root.id = e.parent_id
         WHERE (s.speaker_id = 'xi-jinping' OR s.on_behalf_of_id = 'xi-jinping') AND coalesce(root.id, e.id) != 'wic-2022-founding'
-        ORDER BY 1""")
+        ORDER BY 1""",
+    )
     assert found == [(year, *part) for year, part in XI.items()]
     # A reader is a participant with role reader; the one whose letter it is, is not a participant there.
-    readers = rows(connection, """SELECT s.id FROM speeches s WHERE s.on_behalf_of_id IS NOT NULL AND NOT EXISTS (
+    readers = rows(
+        connection,
+        """SELECT s.id FROM speeches s WHERE s.on_behalf_of_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM participants p JOIN events e ON e.id = p.event_id
-        WHERE p.person_id = s.speaker_id AND p.role = 'reader' AND (p.event_id = s.event_id OR e.id = (SELECT parent_id FROM events WHERE id = s.event_id)))""")
+        WHERE p.person_id = s.speaker_id AND p.role = 'reader' AND (p.event_id = s.event_id OR e.id = (SELECT parent_id FROM events WHERE id = s.event_id)))""",
+    )
     assert readers == []
 
 
 def test_the_2022_founding_its_letter_and_the_organizations_officers(connection):
     assert rows(connection, "SELECT speaker_id, delivery_mode FROM speeches WHERE event_id = 'wic-2022-founding' AND on_behalf_of_id = 'xi-jinping'") == [
-        ("huang-kunming", "read_on_behalf")]
-    assert rows(connection, """SELECT p.person_id, p.title, p.as_of FROM positions p WHERE p.organization_id = 'world-internet-conference' ORDER BY p.person_id""") == [
-        ("francis-gurry", "Vice Chair", "2023-11-08"), ("ren-xianliang", "Secretary-General", "2022-11-01"), ("zhuang-rongwen", "Chair", "2022-11-09")]
-    assert rows(connection, "SELECT name, kind, abbreviation FROM organizations WHERE id = 'world-internet-conference'") == [("World Internet Conference", "forum", "WIC")]
+        ("huang-kunming", "read_on_behalf")
+    ]
+    assert rows(
+        connection, """SELECT p.person_id, p.title, p.as_of FROM positions p WHERE p.organization_id = 'world-internet-conference' ORDER BY p.person_id"""
+    ) == [("francis-gurry", "Vice Chair", "2023-11-08"), ("ren-xianliang", "Secretary-General", "2022-11-01"), ("zhuang-rongwen", "Chair", "2022-11-09")]
+    assert rows(connection, "SELECT name, kind, abbreviation FROM organizations WHERE id = 'world-internet-conference'") == [
+        ("World Internet Conference", "forum", "WIC")
+    ]
 
 
 DISPUTED_COUNTS = {
@@ -123,10 +141,17 @@ def test_disputed_counts_are_kept_side_by_side_each_with_its_source(connection, 
 
 def test_the_2020_ordinal_and_the_2023_chair_are_disputed_claims(connection):
     assert rows(connection, "SELECT value, preferred, source_id FROM disputed_facts WHERE fact = 'wic-2020 edition' ORDER BY preferred DESC, source_id") == [
-        (None, 1, "scio-wic2020"), (None, 0, "chinacomcn-2020-11-03"), (None, 0, "chinadaily-2020-11-03"), ("7", 0, "shine-2020-11-02"), (None, 0, "tellerreport-2020-11-02")]
+        (None, 1, "scio-wic2020"),
+        (None, 0, "chinacomcn-2020-11-03"),
+        (None, 0, "chinadaily-2020-11-03"),
+        ("7", 0, "shine-2020-11-02"),
+        (None, 0, "tellerreport-2020-11-02"),
+    ]
     assert rows(connection, "SELECT edition FROM events WHERE id = 'wic-2020'") == [(None,)]
     assert rows(connection, "SELECT value, preferred FROM disputed_facts WHERE fact = 'wic-2023-opening-ceremony-chair person_id' ORDER BY value") == [
-        ("ren-xianliang", 0), ("zhuang-rongwen", 1)]
+        ("ren-xianliang", 0),
+        ("zhuang-rongwen", 1),
+    ]
 
 
 def test_disputed_facts_has_the_contract_columns_and_one_preferred_claim_per_fact(connection):
@@ -149,14 +174,22 @@ def test_the_editions_query_row_for_2019(connection):
     found = [dict(row) for row in connection.execute(query["sql"])]
     assert [row["year"] for row in found] == [str(year) for year in range(2014, 2026)]
     row = next(row for row in found if row["year"] == "2019")
-    assert (row["xi_jinping_part"], row["read_out_by"], row["guests"], row["countries_and_regions"]) == ("message read on behalf", "Huang Kunming", "about 1500", "83")
+    assert (row["xi_jinping_part"], row["read_out_by"], row["guests"], row["countries_and_regions"]) == (
+        "message read on behalf",
+        "Huang Kunming",
+        "about 1500",
+        "83",
+    )
     assert row["independent_sources"] >= 5
     assert next(row for row in found if row["year"] == "2025")["xi_jinping_part"] is None
 
 
 def test_web_pages_are_quoted_by_short_phrases_and_copies_are_marked(connection):
-    assert rows(connection, """SELECT count(*) FROM evidence e JOIN sources s ON s.id = e.source_id
-        WHERE s.text IS NULL AND (length(e.quote) > 200 OR length(trim(e.quote)) < 2 OR e.start IS NOT NULL)""") == [(0,)]
+    assert rows(
+        connection,
+        """SELECT count(*) FROM evidence e JOIN sources s ON s.id = e.source_id
+        WHERE s.text IS NULL AND (length(e.quote) > 200 OR length(trim(e.quote)) < 2 OR e.start IS NOT NULL)""",
+    ) == [(0,)]
     assert rows(connection, "SELECT count(*) FROM claims c JOIN sources s ON s.id = c.source_id WHERE s.text IS NULL AND length(c.quote) > 200") == [(0,)]
     assert rows(connection, "SELECT count(*) FROM sources WHERE text IS NULL AND url IS NULL") == [(0,)]
     copies = rows(connection, "SELECT id, copy_of_id FROM sources WHERE copy_of_id IS NOT NULL ORDER BY id")
@@ -171,9 +204,14 @@ def test_every_doubtable_field_of_a_yearly_meeting_is_stated_by_two_independent_
     for (event_id,) in rows(connection, "SELECT id FROM events WHERE parent_id IS NULL AND kind = 'conference' AND series = ?", SERIES):
         for field in (*DOUBTED, *(("edition",) if rows(connection, "SELECT edition FROM events WHERE id = ?", event_id)[0][0] else ())):
             # A page that words the theme otherwise still states it: its claim counts.
-            independent = rows(connection, """SELECT count(DISTINCT coalesce(s.copy_of_id, s.id)) FROM (
+            independent = rows(
+                connection,
+                """SELECT count(DISTINCT coalesce(s.copy_of_id, s.id)) FROM (
                     SELECT source_id, record_table, record_id, field FROM evidence UNION ALL SELECT source_id, record_table, record_id, field FROM claims) e
-                JOIN sources s ON s.id = e.source_id WHERE e.record_table = 'events' AND e.record_id = ? AND e.field = ?""", event_id, field)[0][0]
+                JOIN sources s ON s.id = e.source_id WHERE e.record_table = 'events' AND e.record_id = ? AND e.field = ?""",
+                event_id,
+                field,
+            )[0][0]
             assert independent >= 1, (event_id, field)
             if independent < 2:
                 weak.append((event_id, field))
@@ -204,4 +242,7 @@ def test_the_sources_command_lists_what_cites_each_page(built_db):
 def test_no_quote_of_the_carried_release_is_claimed_about_a_page(built_db):
     with closing(sqlite3.connect(built_db)) as connection:
         # Every located quote is the span it says.
-        assert connection.execute('SELECT count(*) FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.start IS NOT NULL AND substr(s.text, e.start + 1, e."end" - e.start) != e.quote').fetchone() == (0,)
+        assert connection.execute(
+            "SELECT count(*) FROM evidence e JOIN sources s ON s.id = e.source_id WHERE "
+            'e.start IS NOT NULL AND substr(s.text, e.start + 1, e."end" - e.start) != e.quote'
+        ).fetchone() == (0,)

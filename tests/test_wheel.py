@@ -18,7 +18,8 @@ def wheel(tmp_path_factory):
     target = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(target), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (built,) = target.glob("wic_events-*.whl")
     return built
@@ -57,6 +58,9 @@ def test_the_installed_wheel_loads_outside_the_source_tree(wheel, tmp_path, buil
     # Installed beside someone else's data/ and datasette.yaml, it still uses its own copies.
     (tmp_path / "data" / "sources").mkdir(parents=True)
     (tmp_path / "datasette.yaml").write_text("{}\n")
-    code = "from wic_events.reading import default_data_dir; from wic_events.site_config import default_config_path; print(default_data_dir()); print(default_config_path())"
+    code = (
+        "from wic_events.reading import default_data_dir; from wic_events.site_config import "
+        "default_config_path; print(default_data_dir()); print(default_config_path())"
+    )
     output = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True).stdout.split()
     assert output == [str(site / "wic_events" / "data"), str(site / "wic_events" / "datasette.yaml")]

@@ -15,17 +15,17 @@ datetime.date(2016, 2, 29)
 
 from ._version import __version__
 from .loader import (
+    DisputedClaim,
     NotADatabase,
+    SearchResult,
     alternate_names,
     build_info,
     claims,
-    DisputedClaim,
-    disputed_facts,
-    documents,
-    SearchResult,
     connect,
     counts,
     db_path,
+    disputed_facts,
+    documents,
     events,
     evidence,
     iter_records,

@@ -26,11 +26,17 @@ from .problems import CannotBuild, CannotWrite, InvalidData, Problem
 from .reading import default_data_dir
 
 DATA_OPTION = click.option(
-    "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Folder of records to read (default: the repository's data/, or the package's copy).",
 )
 DB_OPTION = click.option(
-    "--db", "database", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Database file (default: the package's wic_events.db, or $WIC_EVENTS_DB).",
 )
 
@@ -157,7 +163,9 @@ def _build_with_progress(build, data_dir: Path, output: Path):
 
 @cli.command()
 @DATA_OPTION
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write the database (default: the package's wic_events.db).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write the database (default: the package's wic_events.db)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def build(data_dir: Path | None, output: Path | None, quiet: bool) -> None:
     """Validate data/ and compile it into one SQLite file.
@@ -170,7 +178,13 @@ def build(data_dir: Path | None, output: Path | None, quiet: bool) -> None:
 
 @cli.command()
 @DATA_OPTION
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="json prints the problems as a list of objects, for tools and editors.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json prints the problems as a list of objects, for tools and editors.",
+)
 def validate(data_dir: Path | None, output_format: str) -> None:
     """Check every record and cross-record rule without writing anything."""
     from .compiling import check_only, remove_dead_scratch
@@ -193,12 +207,19 @@ def validate(data_dir: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"), show_default=True, help="Folder for the JSON Schema files.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("datasette.yaml"), show_default=True, help="Where to write the Datasette configuration.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("datasette.yaml"),
+    show_default=True,
+    help="Where to write the Datasette configuration.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; fail if a file differs from what the models generate.")
 def schema(output: Path, config_file: Path, check: bool) -> None:
     """Write the JSON Schema files and datasette.yaml, derived from the models."""
-    from .site_config import render_config
     from .schemas import holds, schema_file_texts, stale_schema_files, write_all
+    from .site_config import render_config
 
     if check:
         if not output.is_dir():
@@ -266,8 +287,8 @@ def cite(database: Path | None) -> None:
 
 def _build_info(database: Path | None):
     """The database's one build_info row: versions, input digest, build time and row counts."""
-    from .models import BuildInfo
     from .loader import records
+    from .models import BuildInfo
 
     with closing(_open(database)) as connection:
         (build_info,) = records(BuildInfo, connection)
@@ -298,7 +319,7 @@ def query(sql: str, database: Path | None, output_format: str) -> None:
         try:
             cursor = connection.execute(sql)
             columns = _unique_names([description[0] for description in cursor.description or ()])
-            rows = [dict(zip(columns, row)) for row in cursor]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor]
         except (sqlite3.Error, sqlite3.Warning) as error:  # Python 3.11 calls more than one statement a Warning
             raise click.ClickException(_query_problem(error)) from None
     _emit(rows, output_format, lambda: _print_table(columns, rows), columns)
@@ -337,9 +358,9 @@ def _print_table(columns: list[str], rows: list[dict]) -> None:
     if not columns:  # a statement that returns no rows at all, not even an empty set of them
         return
     cells = [[_table_cell(row[name]) for name in columns] for row in rows]
-    widths = [max(map(len, column)) for column in zip(columns, *cells)]
+    widths = [max(map(len, column)) for column in zip(columns, *cells, strict=True)]
     for line in [columns, ["-" * width for width in widths], *cells]:
-        click.echo(_printable("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()))
+        click.echo(_printable("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()))
 
 
 def _table_cell(value: object) -> str:
@@ -348,7 +369,13 @@ def _table_cell(value: object) -> str:
 
 
 @cli.command()
-@click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), required=True, help="csv, json, jsonl and parquet write one file per table; datapackage adds datapackage.json to the CSVs; popolo writes popolo.json.")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    required=True,
+    help="csv, json, jsonl and parquet write one file per table; datapackage adds datapackage.json to the CSVs; popolo writes popolo.json.",
+)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into (created if missing).")
 @click.option("--raw", is_flag=True, help="CSV cells as they are, without the ' that keeps a spreadsheet from running = + - @ as a formula.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds other files than an earlier export's.")
@@ -441,7 +468,9 @@ def coverage(source_id: str | None, database: Path | None, show_all: bool, outpu
     def print_text() -> None:
         for report in reports:
             total = len(report.cited) + len(report.uncited)
-            click.echo(f"{report.source_id}: {len(report.cited)} of {total} sentences cited ({report.share:.0%}); {len(report.boilerplate)} boilerplate left out")
+            click.echo(
+                f"{report.source_id}: {len(report.cited)} of {total} sentences cited ({report.share:.0%}); {len(report.boilerplate)} boilerplate left out"
+            )
             for sentence in listed[report.source_id]:
                 click.echo(f"  {COVERAGE_LABELS[sentence['status']]:<8} {sentence['ordinal']:>3}  {sentence['text']}")
 
@@ -518,7 +547,7 @@ def _print_records(found, record_id: str) -> None:
         for item in record.evidence:
             where = f" [{item['field']}]" if item["field"] else ""
             if item["start"] is None:
-                click.echo(f"    -{where} \"{item['quote']}\" ({item['source_id']}, not located)")
+                click.echo(f'    -{where} "{item["quote"]}" ({item["source_id"]}, not located)')
                 continue
             click.echo(f"    -{where} {item['source_id']} {item['start']}-{item['end']}:")
             quote = click.style(item["quote"], bold=True) if styled else f"«{item['quote']}»"

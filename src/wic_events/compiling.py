@@ -18,9 +18,9 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,9 @@ from .models import (
     reference_fields,
 )
 from .problems import CannotBuild, CannotWrite, InvalidData, Location, Problem
-from .site_config import FACETS, SORT, count_value_sql
 from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
+from .site_config import FACETS, SORT, count_value_sql
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
 
 MAX_PROBLEMS_BEFORE_STOP = 1_000
@@ -95,7 +95,7 @@ def create_table_sql(model: type[Record]) -> str:
         if enum:
             # Comparisons, not "IN (...)": SQLite builds a lookup table for an IN list again for
             # every row inserted, which doubled the time to load a table like participants.
-            allowed = " OR ".join(f"\"{name}\" = '" + value.replace("'", "''") + "'" for value in enum)
+            allowed = " OR ".join(f'"{name}" = \'' + value.replace("'", "''") + "'" for value in enum)
             check = f" CHECK ({allowed})"
         lines.append(f'"{name}" {sql_type}{not_null}{check}')
     if model.primary_key:
@@ -131,10 +131,7 @@ def index_sql(model: type[Record]) -> list[str]:
     for column in FACETS.get(model.table, []):
         if all(names[0] != column for names in columns):
             columns.append((column,))
-    return [
-        f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})'
-        for names in columns
-    ]
+    return [f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})' for names in columns]
 
 
 def fts_sql(model: type[Record]) -> list[str]:
@@ -142,7 +139,7 @@ def fts_sql(model: type[Record]) -> list[str]:
     if not model.search_fields:
         return []
     fts = f"{model.table}_fts"
-    return [fts_table_sql(model), f"INSERT INTO \"{fts}\"(\"{fts}\") VALUES('rebuild')"]
+    return [fts_table_sql(model), f'INSERT INTO "{fts}"("{fts}") VALUES(\'rebuild\')']
 
 
 def fts_table_sql(model: type[Record]) -> str:
@@ -269,7 +266,9 @@ def build(data_dir: Path, output: Path, progress: Callable[[int], None] | None =
     if output.is_relative_to(data_dir.resolve()):
         raise CannotWrite(f"{output} lies inside the data folder {data_dir}, which the build reads; write the database elsewhere")
     if output.exists() and not is_wic_events_database(output):
-        raise CannotWrite(f"{output} exists and is not a wic-events database; the build replaces only a database it wrote: remove the file or choose another path")
+        raise CannotWrite(
+            f"{output} exists and is not a wic-events database; the build replaces only a database it wrote: remove the file or choose another path"
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(output)
@@ -360,7 +359,9 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         duplicates = _load(connection, messages, problems, progress)
         if not problems and not any(connection.execute(f'SELECT EXISTS (SELECT 1 FROM "{model.table}")').fetchone()[0] for model in RECORD_MODELS):
             # A wrong --data folder would otherwise replace the database with an empty one.
-            problems.append(Problem(Location("."), f"no records found in the data folder; records are kept in {', '.join(RECORD_SUFFIXES)} files (see the README)"))
+            problems.append(
+                Problem(Location("."), f"no records found in the data folder; records are kept in {', '.join(RECORD_SUFFIXES)} files (see the README)")
+            )
         # Every record was read unless the load stopped at the problem limit; only then would the
         # cross-record checks report little but the records left unread.
         checked_across = len(problems) < MAX_PROBLEMS_BEFORE_STOP
@@ -487,7 +488,9 @@ class _Workers:
             for index in range(count):
                 receiver, sender = context.Pipe(duplex=False)
                 self.receivers.append(receiver)
-                process = context.Process(target=_send_messages, args=(data_dir, Share(index, count), sender, self.receivers), daemon=True, name=f"wic-events-validate-{index}")
+                process = context.Process(
+                    target=_send_messages, args=(data_dir, Share(index, count), sender, self.receivers), daemon=True, name=f"wic-events-validate-{index}"
+                )
                 process.start()
                 sender.close()
                 self.processes.append(process)
@@ -595,7 +598,7 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
                 break
             except sqlite3.IntegrityError:
                 consumed += connection.total_changes - before + 1
-                duplicates.append(_duplicate_finding(table, dict(zip(columns[table], rows[consumed - 1]))))
+                duplicates.append(_duplicate_finding(table, dict(zip(columns[table], rows[consumed - 1], strict=True))))
 
     seen = 0
     for kind, *payload in messages:
@@ -635,7 +638,7 @@ def _duplicate_finding(table: str, row: dict[str, Any]) -> tuple[str, str, str, 
 def _insert_sentences(connection: sqlite3.Connection, texts: dict[str, str | None], boilerplate: dict[str, list[str]]) -> None:
     connection.execute(create_table_sql(SourceSentence))
     names = list(SourceSentence.model_fields)
-    statement = f'INSERT INTO source_sentences ({", ".join(chr(34) + n + chr(34) for n in names)}) VALUES ({", ".join("?" * len(names))})'
+    statement = f"INSERT INTO source_sentences ({', '.join(chr(34) + n + chr(34) for n in names)}) VALUES ({', '.join('?' * len(names))})"
     for source_id, text in texts.items():
         if text is None:
             continue

@@ -89,10 +89,10 @@ def find_record(connection: sqlite3.Connection, record_id: str) -> list[CitedRec
             continue
         columns = [description[0] for description in connection.execute(f'SELECT * FROM "{table}" LIMIT 0').description]
         evidence = connection.execute(
-            "SELECT field, quote, source_id, source_title, start, \"end\", before_quote, after_quote "
+            'SELECT field, quote, source_id, source_title, start, "end", before_quote, after_quote '
             "FROM evidence_details WHERE record_table = ? AND record_id = ? ORDER BY source_id, start",
             (table, record_id),
         ).fetchall()
         names = ["field", "quote", "source_id", "source_title", "start", "end", "before", "after"]
-        found.append(CitedRecord(table, dict(zip(columns, row)), [dict(zip(names, item)) for item in evidence]))
+        found.append(CitedRecord(table, dict(zip(columns, row, strict=True)), [dict(zip(names, item, strict=True)) for item in evidence]))
     return found

@@ -67,7 +67,9 @@ CONSTRAINT_KEYWORDS = ("pattern", "enum", "minimum", "maximum", "minLength", "ma
 EXTRA_HINT = "pip install 'wic-events[export]'"
 
 
-def export(connection_or_db: sqlite3.Connection | Path | str | None, format: str, output_dir: Path | str, *, raw: bool = False, force: bool = False) -> list[Path]:
+def export(
+    connection_or_db: sqlite3.Connection | Path | str | None, format: str, output_dir: Path | str, *, raw: bool = False, force: bool = False
+) -> list[Path]:
     """Write the database in ``format`` into ``output_dir`` (created if missing); returns the files written.
 
     ``connection_or_db`` is an open connection, a database path, or None for the
@@ -118,7 +120,9 @@ def _refuse_others_files(output_dir: Path) -> None:
     others = sorted(path.name for path in output_dir.iterdir() if path.name not in ours and not path.name.startswith(_SCRATCH_PREFIX))
     if others:
         listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        raise CannotWrite(f"{output_dir} holds files that no wic-events export wrote ({listed}); export into an empty or new folder, or pass --force to write beside them")
+        raise CannotWrite(
+            f"{output_dir} holds files that no wic-events export wrote ({listed}); export into an empty or new folder, or pass --force to write beside them"
+        )
 
 
 def _export_into(connection: sqlite3.Connection, exporter: Callable[[sqlite3.Connection, Path], list[Path]], output_dir: Path) -> list[Path]:
@@ -240,10 +244,12 @@ def _csv_writer(escape: bool) -> Callable[[type[Record], sqlite3.Connection, Pat
             writer.writeheader()
             for row in flat_rows(model, connection):
                 # csv writes None as an empty cell; booleans are spelled as in JSON.
-                writer.writerow({
-                    name: ("true" if value else "false") if isinstance(value, bool) else spreadsheet_safe(value) if escape else value
-                    for name, value in row.items()
-                })
+                writer.writerow(
+                    {
+                        name: ("true" if value else "false") if isinstance(value, bool) else spreadsheet_safe(value) if escape else value
+                        for name, value in row.items()
+                    }
+                )
 
     return write_csv
 
@@ -283,7 +289,10 @@ def arrow_schema(model: type[Record]):
     pa = _pyarrow()
     types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}
     return pa.schema(
-        [pa.field(column.name, types.get(column.type, pa.string()), nullable=not column.required, metadata={"description": column.description}) for column in columns(model)]
+        [
+            pa.field(column.name, types.get(column.type, pa.string()), nullable=not column.required, metadata={"description": column.description})
+            for column in columns(model)
+        ]
     )
 
 
@@ -316,7 +325,8 @@ def _export_datapackage(connection: sqlite3.Connection, output_dir: Path, write_
         "profile": "tabular-data-package",
         "name": "wic-events",
         "title": "World Internet Conference events",
-        "description": "Events, speeches, people, organizations and places of the World Internet Conference, each fact tied to its source. " + SOURCE_TEXTS_TERMS,
+        "description": "Events, speeches, people, organizations and places of the World Internet Conference, each fact tied to its source. "
+        + SOURCE_TEXTS_TERMS,
         "version": info.package_version,
         "schema_version": info.schema_version,
         "input_digest": info.input_digest,

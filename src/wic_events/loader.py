@@ -124,7 +124,7 @@ def _given_or_own(connection: sqlite3.Connection | None) -> Iterator[sqlite3.Con
 
 def _record_from_row(model: type[RecordType], row: Any) -> RecordType:
     """A model instance from a row holding the model's columns in field order."""
-    data = dict(zip(model.model_fields, row))
+    data = dict(zip(model.model_fields, row, strict=True))
     for name in _json_fields(model):
         if data[name] is not None:
             data[name] = json.loads(data[name])
@@ -269,7 +269,7 @@ def disputed_facts(connection: sqlite3.Connection | None = None, event_id: str |
     query = f"SELECT {', '.join(names)} FROM disputed_facts {where} ORDER BY fact, preferred DESC, source_id, quote"
     with _given_or_own(connection) as reading:
         rows = reading.execute(query, () if event_id is None else (event_id,)).fetchall()
-    return [DisputedClaim(**{**dict(zip(names, row)), "preferred": bool(row[-1])}) for row in rows]
+    return [DisputedClaim(**{**dict(zip(names, row, strict=True)), "preferred": bool(row[-1])}) for row in rows]
 
 
 # Views' columns computed as "... IS NOT NULL" (compiling.CONVENIENCE_VIEWS): SQLite gives them no
@@ -353,8 +353,7 @@ def _accessor(table: str, example: str, result: str):
 
     accessor.__name__ = table
     accessor.__doc__ = (
-        f"All {table} as ``{model.__name__}`` records, filtered by column values (e.g. ``{table}(id=...)``).\n\n"
-        f"    >>> {example}\n    {result}\n"
+        f"All {table} as ``{model.__name__}`` records, filtered by column values (e.g. ``{table}(id=...)``).\n\n    >>> {example}\n    {result}\n"
     )
     return accessor
 
@@ -365,10 +364,12 @@ organizations = _accessor("organizations", 'organizations(abbreviation="ITU")[0]
 people = _accessor("people", 'people(wikidata_id="Q15031")[0].name', "'Xi Jinping'")
 alternate_names = _accessor("alternate_names", '[other.name for other in alternate_names(entity_id="ban-ki-moon")]', "['반기문']")
 positions = _accessor("positions", 'positions(person_id="dmitry-medvedev")[0].title', "'Prime Minister'")
-events = _accessor("events", '[event.id for event in events(parent_id="wic-2015")]', "['wic-2015-closing-ceremony', 'wic-2015-group-photo', 'wic-2015-opening-ceremony']")
+events = _accessor(
+    "events", '[event.id for event in events(parent_id="wic-2015")]', "['wic-2015-closing-ceremony', 'wic-2015-group-photo', 'wic-2015-opening-ceremony']"
+)
 counts = _accessor("counts", 'counts(id="wic-2015-guests")[0].low', "2001")
 participants = _accessor("participants", '[p.person_id for p in participants(event_id="wic-2015-opening-ceremony", role="chair")]', "['liu-yunshan']")
-summaries = _accessor("summaries", 'len(speeches(summary_id=summaries()[0].id))', "9")
+summaries = _accessor("summaries", "len(speeches(summary_id=summaries()[0].id))", "9")
 speeches = _accessor("speeches", 'speeches(delivery_mode="read_on_behalf", event_id="wic-2019-opening-ceremony")[0].speaker_id', "'huang-kunming'")
 speech_points = _accessor("speech_points", 'len(speech_points(speech_id="wic-2015-xi-jinping-keynote", kind="proposal"))', "5")
 documents = _accessor("documents", '[d.title for d in documents(kind="initiative")]', "['Wuzhen Initiative']")

@@ -28,8 +28,7 @@ SCHEMA_VERSION = "1.0.0"
 """Version of the public SQL contract; bump the major part on a breaking change."""
 
 SOURCE_TEXTS_TERMS = (
-    "CC BY 4.0 covers the records; the source documents whose text the sources table carries, "
-    "for checking each quote, remain under their publishers' terms."
+    "CC BY 4.0 covers the records; the source documents whose text the sources table carries, for checking each quote, remain under their publishers' terms."
 )
 """Said wherever the data's licence is, since the carried texts are not the project's to license."""
 
@@ -298,7 +297,12 @@ class Source(Record):
     published_on: PartialDate | None = Field(None, description="Publication date, ISO 8601; empty when the document does not state it.")
     file: Text | None = Field(None, description="Path of the carried text under data/, when the project carries the document.")
     sha256: Sha256 | None = Field(None, description="SHA-256 of the carried file's bytes, lowercase hex.")
-    text: Text | None = Field(None, description="Full text of the carried file (UTF-8), under its publisher's terms, not the dataset's licence; empty for sources the project does not carry.")
+    text: Text | None = Field(
+        None,
+        description=(
+            "Full text of the carried file (UTF-8), under its publisher's terms, not the dataset's licence; empty for sources the project does not carry."
+        ),
+    )
     boilerplate: list[Text] = Field(
         default_factory=list,
         description="Passages of the text that carry no fact (a page footer), reviewed by hand and left out of coverage.",
@@ -467,7 +471,7 @@ class Count(RecordWithDerivedId):
                 raise FieldError(
                     name,
                     f"{name}={given} contradicts qualifier '{self.qualifier}' with value {self.value} "
-                    f"(expected {name}={expected if expected is not None else 'empty'})"
+                    f"(expected {name}={expected if expected is not None else 'empty'})",
                 )
         if self.low is not None and self.high is not None and self.low > self.high:
             raise FieldError("high", f"low={self.low} is greater than high={self.high}")
@@ -517,7 +521,9 @@ class Speech(Record):
     title: Text | None = Field(None, description="Title of the speech, when a source gives one.")
     summary: Text | None = Field(None, description="What the speech said, in the dataset's own words.")
     summary_id: Slug | None = references("summaries", "A summary the source gives for this speech together with others.", default=None)
-    reported_order: int | None = Field(None, ge=1, description="Place of the speech in the source's account of the event (1 = reported first); not necessarily the order of delivery.")
+    reported_order: int | None = Field(
+        None, ge=1, description="Place of the speech in the source's account of the event (1 = reported first); not necessarily the order of delivery."
+    )
 
     @model_validator(mode="after")
     def _behalf_matches_mode(self) -> Speech:
@@ -607,9 +613,13 @@ class Claim(RecordWithDerivedId):
     record_table: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] = Field(description="Table of the record the claim is about.")
     record_id: Slug = Field(description="Id of the record the claim is about.")
     field: Text = Field(description="The field whose value the source states.")
-    value: Text | None = Field(description="The value the source states, as the field would hold it (as text); null where the source says the field has no value.")
+    value: Text | None = Field(
+        description="The value the source states, as the field would hold it (as text); null where the source says the field has no value."
+    )
     source_id: Slug = references("sources", "The source making the claim.")
-    quote: Quote = Field(description=f"The exact words of the source that state the value; at most {MAX_UNCARRIED_QUOTE} characters from a source whose text is not carried.")
+    quote: Quote = Field(
+        description=f"The exact words of the source that state the value; at most {MAX_UNCARRIED_QUOTE} characters from a source whose text is not carried."
+    )
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once in a carried text.")
     preferred: bool = Field(False, description="True for the one claim per field whose value the record holds.")
 
@@ -707,7 +717,9 @@ class StatedClaim(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     field: Text = Field(description="The field whose value the source states.")
-    value: Text | None = Field(description="The value the source states, as the field would hold it (as text); null where the source says the field has no value.")
+    value: Text | None = Field(
+        description="The value the source states, as the field would hold it (as text); null where the source says the field has no value."
+    )
     quote: Quote = Field(description="The exact words of the source that state the value.")
     occurrence: int | None = Field(None, ge=1, description="Which occurrence of the quote is meant, when it occurs more than once in a carried text.")
     source_id: Slug | None = Field(None, description="The source making the claim; defaults to the bundle's source_id.")
@@ -727,8 +739,4 @@ def reference_fields(model: type[Record]) -> dict[str, str]:
 def date_fields(model: type[Record]) -> list[str]:
     """Names of the fields holding (partial) ISO dates, found by their pattern in the model's schema."""
     properties = model.model_json_schema()["properties"]
-    return [
-        name
-        for name, schema in properties.items()
-        if any(option.get("pattern") == PARTIAL_DATE_PATTERN for option in schema.get("anyOf", [schema]))
-    ]
+    return [name for name, schema in properties.items() if any(option.get("pattern") == PARTIAL_DATE_PATTERN for option in schema.get("anyOf", [schema]))]

@@ -235,7 +235,9 @@ def read_share(
             yield UnknownRecords(Source.table)
 
 
-def _placed(records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sources_folder: bool, problems: list[Problem], file_problems: list[Problem]) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
+def _placed(
+    records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sources_folder: bool, problems: list[Problem], file_problems: list[Problem]
+) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a bundle, or of a file in the wrong folder, leaving out (and reporting) those
     in the wrong place; returns how many it yielded."""
     yielded = 0
@@ -248,7 +250,11 @@ def _placed(records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sourc
             continue
         if record.table != Source.table and in_sources_folder:
             # Read before every source text is known, its quotes could not all be checked.
-            file_problems.append(Problem(record.location, f"only source records go under data/sources/, which is read first; write these {record.table} records in another folder"))
+            file_problems.append(
+                Problem(
+                    record.location, f"only source records go under data/sources/, which is read first; write these {record.table} records in another folder"
+                )
+            )
             continue
         yielded += 1
         yield record
@@ -327,7 +333,11 @@ def _is_text(path: Path, relative: str, problems: list[Problem]) -> bool:
                 text = block.decode("utf-8")
             except UnicodeDecodeError as error:
                 line = lines + block[: error.start].count(b"\n") + 1
-                problems.append(Problem(Location(relative, line), f"invalid UTF-8 (byte {block[error.start]:#04x} at offset {offset + error.start}); save the file as UTF-8"))
+                problems.append(
+                    Problem(
+                        Location(relative, line), f"invalid UTF-8 (byte {block[error.start]:#04x} at offset {offset + error.start}); save the file as UTF-8"
+                    )
+                )
                 return False
             empty = empty and not text.strip()
             offset += len(block)
@@ -411,14 +421,19 @@ _LONG_NUMBER = re.compile(r"[0-9]{4301,}")
 
 def _value_problem(text: str, location: Location, error: ValueError) -> Problem:
     """The problem of JSON that parses but cannot be taken: a key twice in one object, a number too long."""
+
     def line_at(position: int) -> int:
         return (location.line or 1) + text.count("\n", 0, position)
 
     if "duplicate key" in str(error) and (found := _duplicate_key_at(text)) is not None:
-        return Problem(Location(location.file, line_at(found.position)), f"the key '{found.key}' is given twice in the object that starts on this line; keep one")
+        return Problem(
+            Location(location.file, line_at(found.position)), f"the key '{found.key}' is given twice in the object that starts on this line; keep one"
+        )
     if (long := _LONG_NUMBER.search(text)) is not None:
         digits = len(long.group())
-        return Problem(Location(location.file, line_at(long.start())), f"a number of {digits} digits is too long to read; numbers here fit in 64 bits (at most 19 digits)")
+        return Problem(
+            Location(location.file, line_at(long.start())), f"a number of {digits} digits is too long to read; numbers here fit in 64 bits (at most 19 digits)"
+        )
     return Problem(location, f"malformed JSON: {error}")
 
 
@@ -564,7 +579,15 @@ def _field_name(key: Any) -> str:
     return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else repr(key)
 
 
-_JSON_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false", "object": "an object", "array": "a list", "null": "null"}
+_JSON_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -612,7 +635,9 @@ def _has_text(line: bytes) -> bool:
         return False
 
 
-def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
+def _read_jsonl(
+    path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units
+) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a JSON Lines file; returns how many it yielded."""
     first_unit = units.next
     take = units.take
@@ -661,7 +686,9 @@ def _read_jsonl(path: Path, relative: str, table: str, file_problems: list[Probl
     return yielded
 
 
-def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
+def _read_csv(
+    path: Path, relative: str, table: str, file_problems: list[Problem], problems: list[Problem], units: _Units
+) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a CSV file; returns how many it yielded, those passed on invalid included."""
     yielded = 0
     try:
@@ -695,11 +722,11 @@ def _read_csv(path: Path, relative: str, table: str, file_problems: list[Problem
                         problems.append(Problem(location, f"{len(row)} cells where the header has {width} ({', '.join(header)})"))
                         # Passed on invalid, with the cells it has: records naming its id are not reported too.
                         yielded += 1
-                        yield RawRecord(table, dict(zip(header, row)), location, valid=False, unit=unit)
+                        yield RawRecord(table, dict(zip(header, row, strict=False)), location, valid=False, unit=unit)
                         continue
                     yielded += 1
                     # An empty cell is a field left out; compress keeps the cells that are not empty.
-                    yield RawRecord(table, dict(compress(zip(header, row), row)), location, None, True, unit)
+                    yield RawRecord(table, dict(compress(zip(header, row, strict=True), row)), location, None, True, unit)
             except csv.Error as error:  # it stops the file in every process: its owner is the next unit's
                 if (unit := units.take()) is not None:
                     if units.start:

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .problems import CannotWrite
 from .models import RECORD_MODELS, Citation, Claim, Evidence, Record, Slug, StatedClaim, references
+from .problems import CannotWrite
 
 BUNDLE_SCHEMA_FILE = "bundle.schema.json"
 SCHEMA_ID_BASE = "https://wic-events.github.io/schema/"

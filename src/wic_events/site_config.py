@@ -143,7 +143,8 @@ def _search_everything_sql() -> str:
     branches = []
     for table in SEARCH_EVERYTHING_TABLES:
         branches.append(
-            f"select '{table}' as in_table, t.id, t.{label_column(MODELS_BY_TABLE[table])} as label, snippet({table}_fts, -1, '[', ']', ' ... ', 12) as matched_text\n"
+            f"select '{table}' as in_table, t.id, t.{label_column(MODELS_BY_TABLE[table])} "
+            f"as label, snippet({table}_fts, -1, '[', ']', ' ... ', 12) as matched_text\n"
             f"from {table}_fts join {table} t on t.rowid = {table}_fts.rowid\n"
             f"where {table}_fts match '\"' || replace(:q, '\"', '\"\"') || '\"'"
         )
@@ -272,10 +273,7 @@ order by 1, 2, 4, 5""",
     },
     "points_of_speech": {
         "title": "The points of a speech, in order",
-        "description": (
-            "The principles and proposals a speech enumerates, each kind in the speech's own order. "
-            "Try speech_id = wic-2015-xi-jinping-keynote."
-        ),
+        "description": ("The principles and proposals a speech enumerates, each kind in the speech's own order. Try speech_id = wic-2015-xi-jinping-keynote."),
         "params": ["speech_id"],
         "sql": """select kind, ordinal, label, text, id
 from speech_points where speech_id = :speech_id

@@ -25,8 +25,8 @@ from .models import (
     RECORD_MODELS,
     Citation,
     Claim,
-    Evidence,
     Event,
+    Evidence,
     FieldError,
     Place,
     Record,
@@ -173,7 +173,9 @@ class RecordValidator:
     def _claims(self, record: Record, claims: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
         """The claims written inside a record; one whose value is the record's supports it, and is its evidence too."""
         for location, stated, source_id in self._written_inside(record, claims, "claims", StatedClaim, raw):
-            claim = self._quoted(Claim, record, stated.field, stated.quote, stated.occurrence, source_id, location, value=stated.value, preferred=stated.preferred)
+            claim = self._quoted(
+                Claim, record, stated.field, stated.quote, stated.occurrence, source_id, location, value=stated.value, preferred=stated.preferred
+            )
             if claim is None:
                 self._lose(Claim.table)
                 continue
@@ -195,7 +197,9 @@ class RecordValidator:
         for position, data in enumerate(items):
             location = Location(raw.location.file, raw.location.line, f"{raw.location.path or ''}.{key}[{position}]".lstrip("."))
             if not isinstance(data, dict):
-                self.problems.append(Problem(location, "a citation is an object with a quote" if key == "evidence" else "a claim is an object with a field, a value and a quote"))
+                self.problems.append(
+                    Problem(location, "a citation is an object with a quote" if key == "evidence" else "a claim is an object with a field, a value and a quote")
+                )
                 self._lose(lost)
                 continue
             written = self._model(model, data, location)  # type: ignore[arg-type]
@@ -216,7 +220,9 @@ class RecordValidator:
         if table is not None:
             self.rejected.add((table, "*"))
 
-    def _quoted(self, model: type[Record], record: Record, field: str | None, quote: str, occurrence: int | None, source_id: str, location: Location, **more: Any) -> Record | None:
+    def _quoted(
+        self, model: type[Record], record: Record, field: str | None, quote: str, occurrence: int | None, source_id: str, location: Location, **more: Any
+    ) -> Record | None:
         """An evidence row or claim about ``record``, checked (None, with its problems said, when it is wrong)."""
         data = {"source_id": source_id, "record_table": record.table, "record_id": record.id, "field": field, "quote": quote, "occurrence": occurrence, **more}  # type: ignore[attr-defined]
         quoted = self._model(model, data, location)
@@ -269,7 +275,9 @@ class RecordValidator:
         model = _AUTHORED_TABLES.get(quoted.record_table)
         if model is None or "id" not in model.primary_key:
             tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
-            self.problems.append(Problem(location, f"'{quoted.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table"))
+            self.problems.append(
+                Problem(location, f"'{quoted.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table")
+            )
             return False
         if quoted.field is not None and (quoted.field not in model.model_fields or (isinstance(quoted, Claim) and quoted.field == "id")):
             fields = ", ".join(name for name in model.model_fields if name != "id")
@@ -283,12 +291,14 @@ class RecordValidator:
                 self.problems.append(Problem(location, "the source's text is not carried, so the quote cannot have offsets", "start"))
                 return False
             if len(quoted.quote) > MAX_UNCARRIED_QUOTE:
-                self.problems.append(Problem(
-                    location,
-                    f"the quote has {len(quoted.quote)} characters; from a source whose text is not carried, quote the shortest phrase "
-                    f"that states the fact, at most {MAX_UNCARRIED_QUOTE} characters",
-                    "quote",
-                ))
+                self.problems.append(
+                    Problem(
+                        location,
+                        f"the quote has {len(quoted.quote)} characters; from a source whose text is not carried, quote the shortest phrase "
+                        f"that states the fact, at most {MAX_UNCARRIED_QUOTE} characters",
+                        "quote",
+                    )
+                )
                 return False
             return True
         try:
@@ -393,7 +403,9 @@ def _where_it_differs(quote: str, text: str) -> str:
     if found < 10:  # a few characters in common say nothing
         return ""
     at = text.find(quote[:found]) + found
-    return f" (the source has its first {found} characters, then {_preview(text[at : at + 20], 30)} where the quote has {_preview(quote[found : found + 20], 30)})"
+    return (
+        f" (the source has its first {found} characters, then {_preview(text[at : at + 20], 30)} where the quote has {_preview(quote[found : found + 20], 30)})"
+    )
 
 
 def _near_miss(quote: str, text: str) -> str:
@@ -439,6 +451,7 @@ def _dangling(table: str, key: str, column: str, target: str, kind_column: str |
     Each value is looked up once, not once a row: the distinct values come from the column's
     index, and only rows with a missing value are read. Checking every participant's person
     row by row took three times as long."""
+
     def of_kind(alias: str) -> str:
         return f"{alias}.{kind_column} = :kind AND " if kind_column else ""
 
@@ -484,9 +497,7 @@ def check_parent_cycles(connection: sqlite3.Connection) -> Iterator[Finding]:
     to, so only such records are walked, each once (a chain of 12,000 is as quick as one of 12).
     """
     for model, column, message in LINKS_THAT_MUST_NOT_LOOP:
-        links = dict(connection.execute(
-            f"SELECT id, {column} FROM {model.table} WHERE {column} IS NOT NULL AND id IN (SELECT {column} FROM {model.table})"
-        ))
+        links = dict(connection.execute(f"SELECT id, {column} FROM {model.table} WHERE {column} IS NOT NULL AND id IN (SELECT {column} FROM {model.table})"))
         for loop in _loops(links):
             first = min(loop)
             at = loop.index(first)
@@ -505,7 +516,7 @@ def _loops(links: dict[str, str]) -> Iterator[list[str]]:
             node = links.get(node)
         if node is not None and node in path:  # the walk came back to a record of its own
             walked = list(path)
-            yield walked[path[node]:]
+            yield walked[path[node] :]
         done.update(path)
 
 
@@ -563,7 +574,12 @@ def check_preferred_counts(connection: sqlite3.Connection) -> Iterator[Finding]:
         if preferred:
             yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' are preferred ({ids}); prefer one"
         elif not unknown:
-            yield "counts", first, "preferred", f"several counts of '{subject}' for '{event_id}' ({ids}) and none is preferred; mark the one the dataset prefers with preferred: true"
+            yield (
+                "counts",
+                first,
+                "preferred",
+                f"several counts of '{subject}' for '{event_id}' ({ids}) and none is preferred; mark the one the dataset prefers with preferred: true",
+            )
 
 
 def check_claims(connection: sqlite3.Connection) -> Iterator[Finding]:
@@ -587,7 +603,12 @@ def check_claims(connection: sqlite3.Connection) -> Iterator[Finding]:
         for claim_id, value, held in connection.execute(differing, (table, field)):
             said = "no value" if value is None else repr(value)
             holds = "none" if held is None else repr(str(held))
-            yield "claims", claim_id, "value", f"the preferred claim states {said}, but the record holds {holds}: the record holds the value the dataset prefers"
+            yield (
+                "claims",
+                claim_id,
+                "value",
+                f"the preferred claim states {said}, but the record holds {holds}: the record holds the value the dataset prefers",
+            )
 
 
 ORDERS = (
@@ -606,7 +627,7 @@ def check_orders(connection: sqlite3.Connection) -> Iterator[Finding]:
             continue  # a number missing may be that of a record already reported
         keys = ", ".join(group)
         query = f"""SELECT {keys}, group_concat({column}, ','), count(*), count(DISTINCT {column}), max({column}) FROM {table}
-                    WHERE {column} IS NOT NULL AND {' AND '.join(f'{name} IS NOT NULL' for name in group)}
+                    WHERE {column} IS NOT NULL AND {" AND ".join(f"{name} IS NOT NULL" for name in group)}
                     GROUP BY {keys} HAVING count(*) != count(DISTINCT {column}) OR max({column}) != count(*) ORDER BY {keys}"""
         for *named, numbers, total, distinct, largest in connection.execute(query).fetchall():
             values = sorted(int(number) for number in numbers.split(","))
@@ -618,8 +639,10 @@ def check_orders(connection: sqlite3.Connection) -> Iterator[Finding]:
             else:
                 said = f"{column} runs to {largest} but {_missing_numbers(values)} is missing: number them 1, 2, 3 ... in order"
                 culprit = largest
-            (first,) = connection.execute(f"SELECT {_key_sql_plain(table)} FROM {table} WHERE {where} AND {column} = ? ORDER BY rowid LIMIT 1 OFFSET ?",
-                                          (*named, culprit, 1 if distinct != total else 0)).fetchone()
+            (first,) = connection.execute(
+                f"SELECT {_key_sql_plain(table)} FROM {table} WHERE {where} AND {column} = ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                (*named, culprit, 1 if distinct != total else 0),
+            ).fetchone()
             yield table, first, column, f"among the {what} {' / '.join(map(str, named))}: {said}"
 
 

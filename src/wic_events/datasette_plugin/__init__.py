@@ -407,7 +407,12 @@ def _bounded_send(scope: Scope, send: Callable[[dict], Awaitable[None]], largest
                 start, held = held, None
                 if sent > largest and not message.get("more_body", False):
                     megabytes = largest // 2**20
-                    await _send_error(scope, send, 400, f"the response would be {sent / 2**20:.0f} MB; this site sends at most {megabytes} MB at once: ask for fewer rows or columns")
+                    await _send_error(
+                        scope,
+                        send,
+                        400,
+                        f"the response would be {sent / 2**20:.0f} MB; this site sends at most {megabytes} MB at once: ask for fewer rows or columns",
+                    )
                     return
                 await send(start)
             elif sent > largest * 20:

@@ -148,7 +148,7 @@ def _quoted(name: str) -> str:
 def _dicts(connection: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
     cursor = connection.execute(sql, parameters)
     names = [description[0] for description in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def record_choices(connection: sqlite3.Connection, table: str, given: str) -> list[tuple[str, str]] | None:
@@ -162,6 +162,6 @@ def record_choices(connection: sqlite3.Connection, table: str, given: str) -> li
         return None
     like = "%" + given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return connection.execute(
-        f'SELECT {label}, id FROM "{table}" WHERE id LIKE :like ESCAPE \'\\\' OR {label} LIKE :like ESCAPE \'\\\' ORDER BY {label}, id LIMIT 10',
+        f"SELECT {label}, id FROM \"{table}\" WHERE id LIKE :like ESCAPE '\\' OR {label} LIKE :like ESCAPE '\\' ORDER BY {label}, id LIMIT 10",
         {"like": like},
     ).fetchall()
