@@ -32,7 +32,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from wic_events.compiling import LOAD_PRAGMAS, create_table_sql, fts_sql, index_sql, view_sql
+from wic_events.compiling import LOAD_PRAGMAS, create_table_sql, fts_table_sql, index_sql, view_sql
 from wic_events.models import DERIVED_MODELS, RECORD_MODELS
 
 HERE = Path(__file__).resolve().parent
@@ -103,7 +103,14 @@ def export_csv(database: Path, folder: Path) -> None:
 
 def finishing_sql() -> list[str]:
     """What the build does after loading the rows, minus its checks: indexes, FTS, views."""
-    return [statement for model in MODELS for statement in index_sql(model) + fts_sql(model)] + view_sql()
+    return [statement for model in MODELS for statement in index_sql(model) + full_text_sql(model)] + view_sql()
+
+
+def full_text_sql(model) -> list[str]:
+    """The model's full-text table, filled from the whole table at once (the build fills it while it loads)."""
+    if not model.fts_table:
+        return []
+    return [fts_table_sql(model), f'INSERT INTO "{model.fts_table}"("{model.fts_table}") VALUES(\'rebuild\')']
 
 
 def floor_script(folder: Path) -> str:

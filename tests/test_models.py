@@ -124,3 +124,18 @@ def test_references_and_dates_are_read_from_the_models():
 def test_a_count_under_zero_is_impossible():
     with pytest.raises(ValidationError, match="'under 0' allows no number"):
         Count(event_id="e", subject="guests", value=0, qualifier="under", as_reported="under 0")
+
+
+def test_each_column_is_described_once_for_the_site_the_data_package_and_parquet():
+    from wic_events import exports, site_config
+    from wic_events.models import MODELS_BY_TABLE, table_columns
+
+    role = next(column for column in table_columns(MODELS_BY_TABLE["participants"]) if column.name == "role")
+    assert role.values and role.documented.startswith(role.description + " Values: ") and role.documented.endswith(".")
+    assert "keynote_speaker: " in role.documented
+    for model in MODELS_BY_TABLE.values():
+        on_site = site_config.column_descriptions(model)
+        in_package = {field["name"]: field["description"] for field in exports._resource(model)["schema"]["fields"]}
+        in_parquet = {field.name: field.metadata[b"description"].decode() for field in exports.arrow_schema(model)}
+        assert in_package == in_parquet, model.table
+        assert {name: text for name, text in in_package.items() if name in on_site} == on_site, model.table

@@ -571,7 +571,7 @@ def search_records(query: str, limit: int, database: Path | None, output_format:
         raise click.ClickException(f"no record matches '{query}'")
     found = []
     for hit in hits:
-        key = "|".join(str(getattr(hit.record, name)) for name in hit.record.primary_key)
+        key = hit.record.key()
         # What names the record; for records named by their id alone (speeches, evidence), the start of their text.
         fields = [name for name in (hit.record.label_field, *hit.record.search_fields) if name and name not in hit.record.primary_key]
         label = next((_head(value, 70).strip() for name in fields if (value := getattr(hit.record, name))), "")

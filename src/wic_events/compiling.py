@@ -32,17 +32,18 @@ from .models import (
     RECORD_MODELS,
     SCHEMA_VERSION,
     BuildInfo,
+    Count,
     Record,
     Source,
     SourceSentence,
     date_fields,
     json_text,
     reference_fields,
+    table_columns,
 )
 from .problems import CannotBuild, CannotWrite, InvalidData, Location, Problem
 from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
-from .site_config import FACETS, SORT, count_value_sql
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
 
 MAX_PROBLEMS_BEFORE_STOP = 1_000
@@ -71,33 +72,9 @@ class BuildResult:
 # --- SQL derived from the models -------------------------------------------------
 
 
-def _column_schemas(model: type[Record]) -> dict[str, dict[str, Any]]:
-    return model.model_json_schema()["properties"]
-
-
-def _json_types(schema: dict[str, Any]) -> set[str]:
-    options = schema.get("anyOf", [schema])
-    return {option.get("type", "string") for option in options}
-
-
-_SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "string": "TEXT", "object": "TEXT", "array": "TEXT"}
-
-
 def create_table_sql(model: type[Record]) -> str:
-    """CREATE TABLE for a model: columns, NOT NULL, enum CHECKs, primary and foreign keys."""
-    lines = []
-    for name, schema in _column_schemas(model).items():
-        types = _json_types(schema)
-        sql_type = next(_SQL_TYPES[t] for t in types if t != "null")
-        not_null = " NOT NULL" if "null" not in types or name in model.primary_key else ""
-        check = ""
-        enum = next((option["enum"] for option in schema.get("anyOf", [schema]) if "enum" in option), None)
-        if enum:
-            # Comparisons, not "IN (...)": SQLite builds a lookup table for an IN list again for
-            # every row inserted, which doubled the time to load a table like participants.
-            allowed = " OR ".join(f'"{name}" = \'' + value.replace("'", "''") + "'" for value in enum)
-            check = f" CHECK ({allowed})"
-        lines.append(f'"{name}" {sql_type}{not_null}{check}')
+    """CREATE TABLE for a model: its columns (see models.Column.to_sql), primary and foreign keys."""
+    lines = [column.to_sql() for column in table_columns(model)]
     if model.primary_key:
         lines.append("PRIMARY KEY (" + ", ".join(f'"{name}"' for name in model.primary_key) + ")")
     for column, target in reference_fields(model).items():
@@ -125,33 +102,25 @@ def index_sql(model: type[Record]) -> list[str]:
         columns.append(("record_table", "record_id"))
     if model.table == "alternate_names":
         columns += [("entity_id",), ("name",)]  # the second for search_everything, which matches whole names
-    if (sort := SORT.get(model.table)) and all(names[0] != sort for names in columns):
+    if (sort := model.sort_field) and all(names[0] != sort for names in columns):
         # With the primary key after it: Datasette orders a sorted page by both.
         columns.append((sort, *model.primary_key))
-    for column in FACETS.get(model.table, []):
+    for column in model.facet_fields:
         if all(names[0] != column for names in columns):
             columns.append((column,))
     return [f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})' for names in columns]
 
 
-def fts_sql(model: type[Record]) -> list[str]:
-    """An external-content FTS5 table over the model's search fields, and its filling from the whole table."""
-    if not model.search_fields:
-        return []
-    fts = f"{model.table}_fts"
-    return [fts_table_sql(model), f'INSERT INTO "{fts}"("{fts}") VALUES(\'rebuild\')']
-
-
 def fts_table_sql(model: type[Record]) -> str:
     columns = ", ".join(f'"{name}"' for name in model.search_fields)
-    return f'CREATE VIRTUAL TABLE "{model.table}_fts" USING fts5({columns}, content="{model.table}", content_rowid="rowid", tokenize="porter unicode61")'
+    return f'CREATE VIRTUAL TABLE "{model.fts_table}" USING fts5({columns}, content="{model.table}", content_rowid="rowid", tokenize="porter unicode61")'
 
 
 def fts_append_sql(model: type[Record]) -> str:
     """Index the rows after a given rowid. The build indexes rows while it loads, FTS_BATCH_ROWS of
     a table at a time, so that the work is done while the validating processes are still busy."""
     columns = ", ".join(f'"{name}"' for name in model.search_fields)
-    return f'INSERT INTO "{model.table}_fts"(rowid, {columns}) SELECT rowid, {columns} FROM "{model.table}" WHERE rowid > ?'
+    return f'INSERT INTO "{model.fts_table}"(rowid, {columns}) SELECT rowid, {columns} FROM "{model.table}" WHERE rowid > ?'
 
 
 def date_range_view_sql(model: type[Record]) -> str | None:
@@ -206,7 +175,7 @@ CONVENIENCE_VIEWS = {
                c.record_id || ' ' || c.field AS fact
         FROM claims c
         UNION ALL
-        SELECT 'counts', n.id, 'value', {count_value_sql("n")}, n.source_id,
+        SELECT 'counts', n.id, 'value', {Count.value_sql("n")}, n.source_id,
                (SELECT e.quote FROM evidence e WHERE e.record_table = 'counts' AND e.record_id = n.id ORDER BY e.field IS NOT 'value', e.rowid LIMIT 1),
                coalesce(n.preferred, 0), n.event_id, n.event_id || ' ' || n.subject
         FROM counts n
@@ -458,7 +427,7 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
 def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:
     """A function giving a record's values in column order; attrgetter runs in C."""
     names = list(model.model_fields)
-    if any(_json_types(schema) & {"object", "array"} for schema in _column_schemas(model).values()):
+    if any(column.type in ("object", "array") for column in table_columns(model)):
         return lambda record: row_values(record, names)
     return operator.attrgetter(*names)
 
@@ -629,7 +598,7 @@ def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems:
 
 def _duplicate_finding(table: str, row: dict[str, Any]) -> tuple[str, str, str, str]:
     model = MODELS_BY_TABLE[table]
-    key = "|".join(str(row[name]) for name in model.primary_key)
+    key = model.key_of(row)
     if table == "evidence":  # its id is a hash of the citation, which would tell the author nothing
         return repeated_citation(key, row["record_table"], row["record_id"])
     return table, key, model.primary_key[-1], f"{' + '.join(model.primary_key)} '{key}' is used by more than one {table} record"

@@ -29,17 +29,18 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from .loader import connect, iter_records, records
 from .models import (
     DERIVED_MODELS,
+    PARTIAL_DATE_PATTERN,
     RECORD_MODELS,
     SOURCE_TEXTS_TERMS,
     AlternateName,
     BuildInfo,
+    Column,
     Event,
     Organization,
     Person,
@@ -50,8 +51,10 @@ from .models import (
     Speech,
     date_fields,
     earliest_day,
+    json_text,
     latest_day,
     reference_fields,
+    table_columns,
 )
 from .problems import CannotWrite
 
@@ -62,8 +65,6 @@ LICENSE = {
     "path": "https://creativecommons.org/licenses/by/4.0/",
 }
 PARQUET_BATCH_ROWS = 10_000
-# JSON Schema keywords of the models that Frictionless Table Schema constraints share.
-CONSTRAINT_KEYWORDS = ("pattern", "enum", "minimum", "maximum", "minLength", "maxLength")
 EXTRA_HINT = "pip install 'wic-events[export]'"
 
 
@@ -151,50 +152,19 @@ def _export_into(connection: sqlite3.Connection, exporter: Callable[[sqlite3.Con
 # --- columns of the flat formats, derived from the models ------------------------
 
 
-@dataclass(frozen=True)
-class Column:
-    """A column of a flat export: a model field, or a day derived from a partial-date field."""
-
-    name: str
-    type: str
-    """The JSON Schema type of the field ("string", "integer", "number", "boolean", "object",
-    "array"), or "date" for a derived day; objects and arrays are written as JSON text."""
-    required: bool
-    description: str
-    constraints: dict[str, Any] = field(default_factory=dict)
-
-
 @functools.cache
 def columns(model: type[Record]) -> tuple[Column, ...]:
-    """The columns of ``model``'s table in the flat exports, in order."""
-    dates = date_fields(model)
-    found = []
-    for name, schema in model.model_json_schema()["properties"].items():
-        options = schema.get("anyOf", [schema])
-        value = next(option for option in options if option.get("type") != "null")
-        required = all(option.get("type") != "null" for option in options)
-        found.append(
-            Column(
-                name,
-                value.get("type", "string"),
-                required or name in model.primary_key,
-                _describe(schema.get("description", ""), value.get("x-enum-descriptions", {})),
-                {keyword: value[keyword] for keyword in CONSTRAINT_KEYWORDS if keyword in value},
-            )
-        )
-        if name in dates:
+    """The columns of ``model``'s table in the flat exports, in order: its own, each partial date
+    followed by the first and last day it can mean."""
+    found: list[Column] = []
+    for column in table_columns(model):
+        found.append(column)
+        if column.constraints.get("pattern") == PARTIAL_DATE_PATTERN:
             found += [
-                Column(f"{name}_earliest", "date", required, f"The first day that {name} can mean (derived from {name})."),
-                Column(f"{name}_latest", "date", required, f"The last day that {name} can mean (derived from {name})."),
+                Column(f"{column.name}_earliest", "date", column.required, f"The first day that {column.name} can mean (derived from {column.name})."),
+                Column(f"{column.name}_latest", "date", column.required, f"The last day that {column.name} can mean (derived from {column.name})."),
             ]
     return tuple(found)
-
-
-def _describe(description: str, values: dict[str, str]) -> str:
-    """A field's description, followed by what each value of a closed vocabulary means."""
-    if not values:
-        return description
-    return description + " Values: " + "; ".join(f"{value}: {meaning}" for value, meaning in values.items())
 
 
 def flat_rows(model: type[Record], connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
@@ -204,7 +174,7 @@ def flat_rows(model: type[Record], connection: sqlite3.Connection) -> Iterator[d
         row = {}
         for name, value in record.model_dump().items():
             # The same JSON text the SQLite column holds, so that every format agrees.
-            row[name] = json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+            row[name] = json_text(value) if isinstance(value, (dict, list)) else value
             if name in dates:
                 row[f"{name}_earliest"] = earliest_day(value) if value else None
                 row[f"{name}_latest"] = latest_day(value) if value else None
@@ -287,13 +257,7 @@ def _pyarrow():
 def arrow_schema(model: type[Record]):
     """The Arrow schema of ``model``'s table: types and nullability from the model."""
     pa = _pyarrow()
-    types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}
-    return pa.schema(
-        [
-            pa.field(column.name, types.get(column.type, pa.string()), nullable=not column.required, metadata={"description": column.description})
-            for column in columns(model)
-        ]
-    )
+    return pa.schema([column.to_arrow(pa) for column in columns(model)])
 
 
 def _write_parquet(model: type[Record], connection: sqlite3.Connection, path: Path) -> None:
@@ -341,16 +305,7 @@ def _export_datapackage(connection: sqlite3.Connection, output_dir: Path, write_
 
 def _resource(model: type[Record]) -> dict[str, Any]:
     """A tabular data resource with its Table Schema, derived from the model."""
-    fields = [
-        {
-            "name": column.name,
-            "type": column.type,
-            "description": column.description,
-            "constraints": {"required": column.required, **column.constraints},
-        }
-        for column in columns(model)
-    ]
-    schema: dict[str, Any] = {"fields": fields}
+    schema: dict[str, Any] = {"fields": [column.to_frictionless() for column in columns(model)]}
     if model.primary_key:
         schema["primaryKey"] = list(model.primary_key)
     schema["foreignKeys"] = [

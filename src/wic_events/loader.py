@@ -221,10 +221,8 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             if row is not None:  # the build refuses a name for no record; a database edited by hand may hold one
                 hits.append(SearchResult(table, _record_from_row(model, row), -math.inf, f"{name} (another name, {language})"))
         for model in MODELS_BY_TABLE.values():
-            if not model.search_fields:
+            if not (fts := model.fts_table):
                 continue
-            # The FTS table's name is the convention compiling.fts_table_sql builds it with.
-            fts = f"{model.table}_fts"
             columns = ", ".join(f't."{name}"' for name in model.model_fields)
             query_sql = (
                 f'SELECT {columns}, bm25("{fts}"), snippet("{fts}", -1, ?, ?, \' … \', 12) FROM "{fts}" '
@@ -233,13 +231,9 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             for row in reading.execute(query_sql, (opening, closing_mark, match, limit)):
                 hits.append(SearchResult(model.table, _record_from_row(model, row[:-2]), row[-2], row[-1]))
     best = {}
-    for hit in sorted(hits, key=lambda hit: (hit.rank, hit.table, _record_key(hit.record))):
-        best.setdefault((hit.table, *_record_key(hit.record)), hit)  # a record found by its other name and its text comes once
+    for hit in sorted(hits, key=lambda hit: (hit.rank, hit.table, hit.record.key())):
+        best.setdefault((hit.table, hit.record.key()), hit)  # a record found by its other name and its text comes once
     return list(best.values())[:limit]
-
-
-def _record_key(record: Record) -> tuple[str, ...]:
-    return tuple(str(getattr(record, name)) for name in record.primary_key)
 
 
 @dataclass(frozen=True)

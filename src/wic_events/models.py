@@ -12,7 +12,11 @@ import datetime
 import hashlib
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -254,6 +258,28 @@ class Record(BaseModel):
     """The column that names a row, shown instead of its id where other rows point to it."""
     search_fields: ClassVar[tuple[str, ...]] = ()
     """Text columns indexed for full-text search."""
+    fts_table: ClassVar[str | None] = None
+    """The full-text table over ``search_fields``: ``<table>_fts``, set for each model that has them."""
+    sort_field: ClassVar[str | None] = None
+    """The column a table page is sorted by (then by the primary key); it is indexed."""
+    facet_fields: ClassVar[tuple[str, ...]] = ()
+    """Columns a table page counts its rows by, each indexed. Only columns with a few distinct
+    values: a facet counts the rows of each value on every table page, which over a column like
+    speeches.event_id means reading the whole table (seconds at a million rows)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.fts_table = f"{cls.table}_fts" if cls.search_fields else None
+
+    @classmethod
+    def key_of(cls, values: Mapping[str, Any]) -> str:
+        """The text naming a row within its table: its id, or its key columns' values joined by |."""
+        return "|".join(str(values[name]) for name in cls.primary_key)
+
+    def key(self) -> str:
+        """This record's ``key_of``."""
+        return self.key_of(self.__dict__)
 
     @classmethod
     def table_description(cls) -> str:
@@ -286,6 +312,7 @@ class Source(Record):
     """A source document: an article, a transcript, a web page."""
 
     table: ClassVar[str] = "sources"
+    facet_fields: ClassVar[tuple[str, ...]] = ("language", "publisher")
     # The id, not the title: a web page may show no title, and ids name publisher and subject.
     label_field: ClassVar[str | None] = "id"
     search_fields: ClassVar[tuple[str, ...]] = ("title", "text")
@@ -328,6 +355,7 @@ class Place(Record):
     """A country, province, city, town or venue."""
 
     table: ClassVar[str] = "places"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind", "country_code")
     label_field: ClassVar[str | None] = "name"
     search_fields: ClassVar[tuple[str, ...]] = ("name",)
     id: Slug = Field(description="Stable slug naming the place.")
@@ -343,6 +371,7 @@ class Organization(Record):
     """A government, intergovernmental body, party, company or forum."""
 
     table: ClassVar[str] = "organizations"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind", "country_code")
     label_field: ClassVar[str | None] = "name"
     search_fields: ClassVar[tuple[str, ...]] = ("name", "abbreviation")
     id: Slug = Field(description="Stable slug naming the organization.")
@@ -356,6 +385,7 @@ class Person(Record):
     """A person."""
 
     table: ClassVar[str] = "people"
+    sort_field: ClassVar[str | None] = "sort_name"
     label_field: ClassVar[str | None] = "name"
     search_fields: ClassVar[tuple[str, ...]] = ("name", "sort_name")
     id: Slug = Field(description="Stable slug naming the person, e.g. 'xi-jinping'.")
@@ -368,6 +398,7 @@ class AlternateName(Record):
     """Another name or spelling of a person, organization or place."""
 
     table: ClassVar[str] = "alternate_names"
+    facet_fields: ClassVar[tuple[str, ...]] = ("entity_table", "language")
     label_field: ClassVar[str | None] = "name"
     primary_key: ClassVar[tuple[str, ...]] = ("entity_table", "entity_id", "language", "name")
     entity_table: Literal["people", "organizations", "places"] = Field(description="Table of the named record.")
@@ -380,6 +411,7 @@ class Position(Record):
     """A post a person held, as a source states it."""
 
     table: ClassVar[str] = "positions"
+    facet_fields: ClassVar[tuple[str, ...]] = ("title", "country_code")
     label_field: ClassVar[str | None] = "title"
     id: Slug = Field(description="Stable slug naming the position.")
     person_id: Slug = references("people", "The person holding the post.")
@@ -400,6 +432,8 @@ class Event(Record):
     """A conference, ceremony, session, photo session or meeting."""
 
     table: ClassVar[str] = "events"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind",)
+    sort_field: ClassVar[str | None] = "start_date"
     label_field: ClassVar[str | None] = "name"
     search_fields: ClassVar[tuple[str, ...]] = ("name", "theme")
     id: Slug = Field(description="Stable slug naming the event, e.g. 'wic-2015-opening-ceremony'.")
@@ -433,6 +467,13 @@ class Count(RecordWithDerivedId):
     """
 
     table: ClassVar[str] = "counts"
+    facet_fields: ClassVar[tuple[str, ...]] = ("subject", "qualifier")
+
+    @staticmethod
+    def value_sql(alias: str) -> str:
+        """A count's claim in words, as SQL over the row ``alias``: 'over 2000', 'about 1500', '76'."""
+        return f"CASE {alias}.qualifier WHEN 'exact' THEN '' ELSE replace({alias}.qualifier, '_', ' ') || ' ' END || {alias}.value"
+
     id: Slug | None = Field(None, description="Stable slug; defaults to '<event_id>-<subject>'.")
     event_id: Slug = references("events", "The event the number is about.")
     subject: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] = Field(
@@ -484,6 +525,7 @@ class Participant(RecordWithDerivedId):
     """One person's part in one event: one row per role."""
 
     table: ClassVar[str] = "participants"
+    facet_fields: ClassVar[tuple[str, ...]] = ("role",)
     id: Slug | None = Field(None, description="Stable slug; defaults to '<event_id>-<person_id>-<role>'.")
     event_id: Slug = references("events", "The event.")
     person_id: Slug = references("people", "The person taking part.")
@@ -511,6 +553,9 @@ class Speech(Record):
     """A speech, address or message delivered at an event."""
 
     table: ClassVar[str] = "speeches"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind", "delivery_mode")
+    # By the event, whose id starts with the year (ties stay in the order written).
+    sort_field: ClassVar[str | None] = "event_id"
     search_fields: ClassVar[tuple[str, ...]] = ("title", "summary", "kind")
     id: Slug = Field(description="Stable slug naming the speech.")
     event_id: Slug = references("events", "The event the speech was delivered at.")
@@ -538,6 +583,9 @@ class SpeechPoint(RecordWithDerivedId):
     """An enumerated point in a speech: a principle or a proposal."""
 
     table: ClassVar[str] = "speech_points"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind",)
+    # By the speech, whose id starts with the year.
+    sort_field: ClassVar[str | None] = "speech_id"
     label_field: ClassVar[str | None] = "label"
     search_fields: ClassVar[tuple[str, ...]] = ("label", "text", "kind")
     id: Slug | None = Field(None, description="Stable slug; defaults to '<speech_id>-<kind>-<ordinal>'.")
@@ -558,6 +606,7 @@ class StatedTotal(Record):
     """A number of items a source states ("five proposals"), checked against the records at build time."""
 
     table: ClassVar[str] = "stated_totals"
+    facet_fields: ClassVar[tuple[str, ...]] = ("record_table",)
     id: Slug = Field(description="Stable slug naming the check.")
     record_table: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] = Field(description="Table whose rows are counted.")
     match: dict[str, str | int] = Field(description="Column values the counted rows have, e.g. {'speech_id': '...', 'kind': 'proposal'}.")
@@ -577,6 +626,7 @@ class Evidence(RecordWithDerivedId):
     """
 
     table: ClassVar[str] = "evidence"
+    facet_fields: ClassVar[tuple[str, ...]] = ("record_table", "field")
     search_fields: ClassVar[tuple[str, ...]] = ("quote",)
     id: Annotated[str, StringConstraints(pattern=r"^ev-[0-9a-f]{16}$")] | None = Field(
         None, description="Stable id derived from the table, record, field, source and quote."
@@ -607,6 +657,7 @@ class Claim(RecordWithDerivedId):
     """
 
     table: ClassVar[str] = "claims"
+    facet_fields: ClassVar[tuple[str, ...]] = ("record_table", "field", "preferred")
     id: Annotated[str, StringConstraints(pattern=r"^cl-[0-9a-f]{16}$")] | None = Field(
         None, description="Stable id derived from the table, record, field, source, quote and value."
     )
@@ -633,6 +684,7 @@ class Document(Record):
     """A document released at an event: an initiative, a yearly report, a concept paper."""
 
     table: ClassVar[str] = "documents"
+    facet_fields: ClassVar[tuple[str, ...]] = ("kind",)
     label_field: ClassVar[str | None] = "title"
     search_fields: ClassVar[tuple[str, ...]] = ("title",)
     id: Slug = Field(description="Stable slug naming the document.")
@@ -647,6 +699,8 @@ class SourceSentence(Record):
     """A sentence of a carried source text, found by the build; the unit of evidence coverage."""
 
     table: ClassVar[str] = "source_sentences"
+    facet_fields: ClassVar[tuple[str, ...]] = ("boilerplate",)
+    sort_field: ClassVar[str | None] = "ordinal"
     label_field: ClassVar[str | None] = "text"
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+-s[0-9]+$")] = Field(description="'<source_id>-s<ordinal>'.")
     source_id: Slug = references("sources", "The source the sentence belongs to.")
@@ -738,5 +792,73 @@ def reference_fields(model: type[Record]) -> dict[str, str]:
 
 def date_fields(model: type[Record]) -> list[str]:
     """Names of the fields holding (partial) ISO dates, found by their pattern in the model's schema."""
-    properties = model.model_json_schema()["properties"]
-    return [name for name, schema in properties.items() if any(option.get("pattern") == PARTIAL_DATE_PATTERN for option in schema.get("anyOf", [schema]))]
+    return [column.name for column in table_columns(model) if column.constraints.get("pattern") == PARTIAL_DATE_PATTERN]
+
+
+CONSTRAINT_KEYWORDS = ("pattern", "enum", "minimum", "maximum", "minLength", "maxLength")
+"""The JSON Schema keywords a column carries as constraints into the data package."""
+
+_SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "string": "TEXT", "object": "TEXT", "array": "TEXT", "date": "TEXT"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a model's table, as the SQL tables, the exports, the data package and the
+    site all describe it: read once from the model's JSON Schema by ``table_columns``."""
+
+    name: str
+    type: str
+    """The JSON Schema type ("string", "integer", "number", "boolean", "object", "array"), or
+    "date" for a day derived from a partial date; objects and arrays are stored as JSON text."""
+    required: bool
+    """Never empty: a field that must be given, or one of the primary key."""
+    description: str
+    """The field's own description."""
+    values: dict[str, str] = dataclass_field(default_factory=dict)
+    """For a closed vocabulary, each allowed value with its meaning."""
+    constraints: dict[str, Any] = dataclass_field(default_factory=dict)
+    """The ``CONSTRAINT_KEYWORDS`` the schema gives the value."""
+
+    @property
+    def documented(self) -> str:
+        """The description, then what each value of a closed vocabulary means."""
+        if not self.values:
+            return self.description
+        return self.description + " Values: " + "; ".join(f"{value}: {meaning.rstrip('.')}" for value, meaning in self.values.items()) + "."
+
+    def to_sql(self) -> str:
+        """The column's definition in CREATE TABLE: type, NOT NULL and, for a closed vocabulary, a CHECK."""
+        definition = f'"{self.name}" {_SQL_TYPES[self.type]}' + (" NOT NULL" if self.required else "")
+        if enum := self.constraints.get("enum"):
+            # Comparisons, not "IN (...)": SQLite builds a lookup table for an IN list again for
+            # every row inserted, which doubled the time to load a table like participants.
+            definition += " CHECK (" + " OR ".join(f'"{self.name}" = \'' + value.replace("'", "''") + "'" for value in enum) + ")"
+        return definition
+
+    def to_arrow(self, pyarrow: Any) -> Any:
+        """The column as a field of an Arrow schema (``pyarrow`` passed in: only the exports need it)."""
+        types = {"integer": pyarrow.int64(), "number": pyarrow.float64(), "boolean": pyarrow.bool_(), "date": pyarrow.date32()}
+        return pyarrow.field(self.name, types.get(self.type, pyarrow.string()), nullable=not self.required, metadata={"description": self.documented})
+
+    def to_frictionless(self) -> dict[str, Any]:
+        """The column as a field of a Frictionless Table Schema."""
+        return {"name": self.name, "type": self.type, "description": self.documented, "constraints": {"required": self.required, **self.constraints}}
+
+    def to_datasette(self) -> str:
+        """The column's description on the site."""
+        return self.documented
+
+
+@cache
+def table_columns(model: type[BaseModel]) -> tuple[Column, ...]:
+    """The columns of ``model``'s table, in field order (of any model: a citation written inside
+    a record has fields the same way)."""
+    primary_key = getattr(model, "primary_key", ())
+    found = []
+    for name, schema in model.model_json_schema()["properties"].items():
+        options = schema.get("anyOf", [schema])
+        value = next(option for option in options if option.get("type") != "null")
+        required = all(option.get("type") != "null" for option in options) or name in primary_key
+        constraints = {keyword: value[keyword] for keyword in CONSTRAINT_KEYWORDS if keyword in value}
+        found.append(Column(name, value.get("type", "string"), required, schema.get("description", ""), value.get("x-enum-descriptions", {}), constraints))
+    return tuple(found)

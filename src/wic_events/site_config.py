@@ -19,7 +19,7 @@ from typing import Any
 
 from ._version import __version__
 from .checkout import checkout_root
-from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, SOURCE_TEXTS_TERMS, Record, date_fields
+from .models import DERIVED_MODELS, MODELS_BY_TABLE, RECORD_MODELS, SCHEMA_VERSION, SOURCE_TEXTS_TERMS, Count, Record, date_fields, table_columns
 
 DATABASE_NAME = "wic_events"
 CONFIG_FILE = "datasette.yaml"
@@ -94,36 +94,6 @@ SITE_BOUNDS: dict[str, int] = {
 }
 """How much one request may cost, enforced by ``datasette_plugin`` on every served connection."""
 
-# Only columns with a few distinct values: a facet counts the rows of each value on every table
-# page, which over a column like speeches.event_id means reading the whole table (seconds at a
-# million rows). Visitors can still facet by any column from the page's column menu.
-FACETS: dict[str, list[str]] = {
-    "sources": ["language", "publisher"],
-    "places": ["kind", "country_code"],
-    "organizations": ["kind", "country_code"],
-    "alternate_names": ["entity_table", "language"],
-    "positions": ["title", "country_code"],
-    "events": ["kind"],
-    "counts": ["subject", "qualifier"],
-    "participants": ["role"],
-    "speeches": ["kind", "delivery_mode"],
-    "speech_points": ["kind"],
-    "documents": ["kind"],
-    "stated_totals": ["record_table"],
-    "evidence": ["record_table", "field"],
-    "claims": ["record_table", "field", "preferred"],
-    "source_sentences": ["boilerplate"],
-}
-
-SORT: dict[str, str] = {
-    "people": "sort_name",
-    "events": "start_date",
-    # By the record they belong to, whose ids start with the year (ties stay in the order written).
-    "speeches": "event_id",
-    "speech_points": "speech_id",
-    "source_sentences": "ordinal",
-}
-
 SEARCH_EVERYTHING_TABLES = ("speeches", "speech_points", "summaries", "events", "people", "organizations", "places", "sources")
 
 
@@ -142,11 +112,13 @@ def _search_everything_sql() -> str:
     # searched for rather than read as FTS5 syntax (which would be an error).
     branches = []
     for table in SEARCH_EVERYTHING_TABLES:
+        model = MODELS_BY_TABLE[table]
+        fts = model.fts_table
         branches.append(
-            f"select '{table}' as in_table, t.id, t.{label_column(MODELS_BY_TABLE[table])} "
-            f"as label, snippet({table}_fts, -1, '[', ']', ' ... ', 12) as matched_text\n"
-            f"from {table}_fts join {table} t on t.rowid = {table}_fts.rowid\n"
-            f"where {table}_fts match '\"' || replace(:q, '\"', '\"\"') || '\"'"
+            f"select '{table}' as in_table, t.id, t.{label_column(model)} "
+            f"as label, snippet({fts}, -1, '[', ']', ' ... ', 12) as matched_text\n"
+            f"from {fts} join {table} t on t.rowid = {fts}.rowid\n"
+            f"where {fts} match '\"' || replace(:q, '\"', '\"\"') || '\"'"
         )
     # Other names and spellings ("习近平" for Xi Jinping) are matched whole, through their index.
     branches.append(
@@ -157,14 +129,9 @@ def _search_everything_sql() -> str:
     return "\nunion all\n".join(branches) + "\nlimit 200"
 
 
-def count_value_sql(alias: str) -> str:
-    """A count's claim in words, as SQL: 'over 2000', 'about 1500', '76'."""
-    return f"CASE {alias}.qualifier WHEN 'exact' THEN '' ELSE replace({alias}.qualifier, '_', ' ') || ' ' END || {alias}.value"
-
-
 def _preferred_count_sql(subject: str) -> str:
     # The preferred claim, or the only one.
-    return f"""(select {count_value_sql("c")} from counts c where c.event_id = e.id and c.subject = '{subject}'
+    return f"""(select {Count.value_sql("c")} from counts c where c.event_id = e.id and c.subject = '{subject}'
           order by coalesce(c.preferred, 0) desc limit 1)"""
 
 
@@ -374,13 +341,13 @@ def datasette_config() -> dict[str, Any]:
         options: dict[str, Any] = {}
         if label := label_column(model):
             options["label_column"] = label
-        if model.table in SORT:
-            options["sort"] = SORT[model.table]
-        if model.table in FACETS:
+        if model.sort_field:
+            options["sort"] = model.sort_field
+        if model.facet_fields:
             # Counted once over the immutable file, then kept (see datasette_plugin.CountedOnceFacet).
-            options["facets"] = [{"counted_once": column} for column in FACETS[model.table]]
-        if model.search_fields:
-            options["fts_table"] = f"{model.table}_fts"
+            options["facets"] = [{"counted_once": column} for column in model.facet_fields]
+        if model.fts_table:
+            options["fts_table"] = model.fts_table
             options["fts_pk"] = "rowid"
             # Quote what a visitor types, so that "U.S." or a stray quote mark is not an FTS syntax error.
             options["searchmode"] = "escaped"
@@ -397,15 +364,7 @@ def datasette_config() -> dict[str, Any]:
 
 def column_descriptions(model: type[Record]) -> dict[str, str]:
     """Each column's field description, with the meaning of each allowed value for closed vocabularies."""
-    properties = model.model_json_schema()["properties"]
-    descriptions = {}
-    for name, info in model.model_fields.items():
-        text = info.description or ""
-        for option in properties[name].get("anyOf", [properties[name]]):
-            if values := option.get("x-enum-descriptions"):
-                text += " Values: " + "; ".join(f"{value}: {meaning.rstrip('.')}" for value, meaning in values.items()) + "."
-        descriptions[name] = text
-    return descriptions
+    return {column.name: column.to_datasette() for column in table_columns(model)}
 
 
 def _view_metadata() -> dict[str, dict[str, Any]]:

@@ -34,6 +34,7 @@ from .models import (
     StatedClaim,
     StatedTotal,
     reference_fields,
+    table_columns,
 )
 from .problems import Location, Problem
 from .reading import RECORD_SUFFIXES, RawRecord, read_records
@@ -41,11 +42,6 @@ from .reading import RECORD_SUFFIXES, RawRecord, read_records
 _NOT_LOADED = object()
 _SQLITE_INTEGERS = range(-(2**63), 2**63)
 _AUTHORED_TABLES = {model.table: model for model in RECORD_MODELS}
-
-
-def record_key(record: Record) -> str:
-    """The text that identifies a record within its table (its id, or its key columns joined)."""
-    return "|".join(str(getattr(record, name)) for name in record.primary_key)
 
 
 class RecordValidator:
@@ -342,8 +338,7 @@ def _integers_fit(record: Record, names: tuple[str, ...]) -> bool:
 @cache
 def _integer_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields that can hold integers, alone or as values of an object: the only ones whose range needs checking."""
-    properties = model.model_json_schema()["properties"]
-    return tuple(name for name, schema in properties.items() if {option.get("type") for option in schema.get("anyOf", [schema])} & {"integer", "object"})
+    return tuple(column.name for column in table_columns(model) if column.type in ("integer", "object"))
 
 
 def locate_quote(quote: str, text: str, occurrence: int | None = None, source_id: str | None = None) -> int:
@@ -728,7 +723,7 @@ def locate(data_dir: Path, findings: Iterable[Finding]) -> list[Problem]:
     validator = RecordValidator(data_dir, [])
     for raw in read_records(data_dir, []):
         for record, location in validator.validate(raw):
-            ident = (record.table, record_key(record))
+            ident = (record.table, record.key())
             for field, message in wanted.get(ident, []):
                 problems.append(Problem(location, message, field))
                 found.add(ident)

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ..loader import search
 from ..models import MODELS_BY_TABLE, reference_fields
-from ..site_config import DATABASE_NAME, SORT, label_column
+from ..site_config import DATABASE_NAME, label_column
 
 POINTING_ROWS_SHOWN = 20
 """How many of the rows that point to a record its page lists by name; a link leads to all of them."""
@@ -97,7 +97,7 @@ def _pointing(connection: sqlite3.Connection, table: str, record_id: str) -> lis
         if other.primary_key != ("id",):
             continue
         shown = _quoted(label_column(other) or "id")
-        order = _quoted(SORT.get(other.table, "id"))
+        order = _quoted(other.sort_field or "id")
         for column, target in reference_fields(other).items():
             if target != table:
                 continue
