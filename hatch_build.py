@@ -16,8 +16,8 @@ class DatabaseBuildHook(BuildHookInterface):
         root = Path(self.root)
         sys.path.insert(0, str(root / "src"))
         from wic_events.compiling import build
+        from wic_events.inputs import input_files
         from wic_events.problems import InvalidData
-        from wic_events.reading import input_files
 
         database = root / "src" / "wic_events" / "wic_events.db"
         try:

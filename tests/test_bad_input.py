@@ -26,8 +26,8 @@ from click.testing import CliRunner
 import wic_events
 from wic_events.cli import cli
 from wic_events.compiling import build
+from wic_events.inputs import RawRecord, Share, UnknownRecords, read_share
 from wic_events.problems import InvalidData, Problem
-from wic_events.reading import RawRecord, Share, UnknownRecords, read_share
 
 BUNDLE = "events/wic-2015.json"
 SOURCE_RECORD = "sources/wic-2015-opening-news-release.json"

@@ -539,7 +539,7 @@ def template_lines() -> list[str]:
 
 
 def test_the_record_template_is_a_valid_bundle_naming_every_field():
-    from wic_events.reading import _bundle_validator
+    from wic_events.inputs import _bundle_validator
 
     data = json.loads("\n".join(line for line in template_lines() if not line.lstrip().startswith("//")))
     bundle_model().model_validate(data)

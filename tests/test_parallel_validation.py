@@ -1,7 +1,7 @@
 """Validating in several processes gives the same database, and the same problems, as in one.
 
 Big inputs are read and validated by several processes, each taking every n-th chunk of the
-input, while the build inserts their rows in chunk order (see reading.Share). Here the chunks
+input, while the build inserts their rows in chunk order (see inputs.Share). Here the chunks
 are made tiny, so that a small generated input is cut into many.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wic_events import compiling, reading
+from wic_events import compiling, inputs
 from wic_events.models import RECORD_MODELS
 from wic_events.problems import InvalidData
 
@@ -31,7 +31,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def build_with(processes: int, data: Path, output: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Build with ``processes`` validating processes (0: in this one); the problems found, if any."""
-    monkeypatch.setattr(reading, "CHUNK_UNITS", 7)
+    monkeypatch.setattr(inputs, "CHUNK_UNITS", 7)
     monkeypatch.setattr(compiling, "_worker_count", lambda data_dir: processes)
     try:
         compiling.build(data, output)

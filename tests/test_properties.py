@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA_DIR
-from wic_events import reading
+from wic_events import inputs
 from wic_events.cli import cli
 from wic_events.compiling import BuildResult, build
+from wic_events.inputs import RawRecord, read_records
 from wic_events.models import RECORD_MODELS, Source
 from wic_events.problems import InvalidData, Location, Problem
-from wic_events.reading import RawRecord, read_records
 from wic_events.validation import RecordValidator
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -228,12 +228,12 @@ spaces = st.text(alphabet=" \t\r\u3000\xa0", max_size=3)
     other=st.text(max_size=30),
 )
 def test_a_json_line_reads_as_the_full_decoder_reads_it(before: str, value: object, between: str, after: str, ending: str, other: str) -> None:
-    """The scanner's short way (reading._parse_json_line) gives what the full way gives, value and problems."""
+    """The scanner's short way (inputs._parse_json_line) gives what the full way gives, value and problems."""
     for line in (before + json.dumps(value) + after + ending, json.dumps(value) + between + other + ending, other + ending):
         quick: list[Problem] = []
         full: list[Problem] = []
         location = Location("people/extra.jsonl", 1)
-        assert repr(reading._parse_json_line(line, location, quick)) == repr(reading._parse_json(line.rstrip("\r\n"), location, full))
+        assert repr(inputs._parse_json_line(line, location, quick)) == repr(inputs._parse_json(line.rstrip("\r\n"), location, full))
         assert quick == full
 
 

@@ -26,7 +26,7 @@ def wheel(tmp_path_factory):
 
 
 def test_the_wheel_carries_database_data_and_configuration(wheel):
-    from wic_events.reading import input_files
+    from wic_events.inputs import input_files
 
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("wic_events/wic_events.db", "wic_events/datasette.yaml", "wic_events/data/events/wic-2015.json", "wic_events/data/people.csv"):
@@ -59,7 +59,7 @@ def test_the_installed_wheel_loads_outside_the_source_tree(wheel, tmp_path, buil
     (tmp_path / "data" / "sources").mkdir(parents=True)
     (tmp_path / "datasette.yaml").write_text("{}\n")
     code = (
-        "from wic_events.reading import default_data_dir; from wic_events.site_config import "
+        "from wic_events.inputs import default_data_dir; from wic_events.site_config import "
         "default_config_path; print(default_data_dir()); print(default_config_path())"
     )
     output = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True).stdout.split()

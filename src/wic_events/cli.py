@@ -21,9 +21,9 @@ import click
 
 from ._version import __version__
 from .exports import FORMATS as EXPORT_FORMATS
+from .inputs import default_data_dir
 from .loader import NotADatabase, connect, db_path, search
 from .problems import CannotBuild, CannotWrite, InvalidData, Problem
-from .reading import default_data_dir
 
 DATA_OPTION = click.option(
     "--data",
@@ -218,14 +218,14 @@ def validate(data_dir: Path | None, output_format: str) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; fail if a file differs from what the models generate.")
 def schema(output: Path, config_file: Path, check: bool) -> None:
     """Write the JSON Schema files and datasette.yaml, derived from the models."""
-    from .schemas import holds, schema_file_texts, stale_schema_files, write_all
+    from .schemas import file_holds, schema_file_texts, stale_schema_files, write_all
     from .site_config import render_config
 
     if check:
         if not output.is_dir():
             raise click.ClickException(f"no schema folder at {output}: --check compares the files of a checkout of wic-events")
         stale = stale_schema_files(output)
-        if not holds(config_file, render_config()):
+        if not file_holds(config_file, render_config()):
             stale.append(str(config_file))
         if stale:
             click.echo(f"Out of date (run 'wic-events schema'): {', '.join(stale)}", err=True)

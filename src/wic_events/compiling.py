@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+from .inputs import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .models import (
     DERIVED_MODELS,
     MODELS_BY_TABLE,
@@ -42,7 +43,6 @@ from .models import (
     table_columns,
 )
 from .problems import CannotBuild, CannotWrite, InvalidData, Location, Problem
-from .reading import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .sentences import sentence_spans
 from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
 
@@ -325,7 +325,7 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
             if model.search_fields:
                 connection.execute(fts_table_sql(model))
         problems: list[Problem] = []
-        duplicates = _load(connection, messages, problems, progress)
+        duplicates = _insert_rows(connection, messages, problems, progress)
         if not problems and not any(connection.execute(f'SELECT EXISTS (SELECT 1 FROM "{model.table}")').fetchone()[0] for model in RECORD_MODELS):
             # A wrong --data folder would otherwise replace the database with an empty one.
             problems.append(
@@ -381,7 +381,7 @@ def _finish(connection: sqlite3.Connection, digest: str) -> dict[str, int]:
 
 
 # Reading and validating yields messages: ("chunk", its number, rows by table, records read,
-# problems) for each chunk of the input (see reading.Share) in order, and last ("done", source
+# problems) for each chunk of the input (see inputs.Share) in order, and last ("done", source
 # texts, boilerplate passages by source, the (table, id) of records found invalid, the files
 # with no record read and their tables, the files with records read).
 Message = tuple
@@ -531,7 +531,7 @@ def _send_messages(data_dir: Path, share: Share, sender: multiprocessing.connect
         pass  # the build stopped reading: it failed or was interrupted, and says why itself
 
 
-def _load(connection: sqlite3.Connection, messages: Iterator[Message], problems: list[Problem], progress: Callable[[int], None] | None) -> list:
+def _insert_rows(connection: sqlite3.Connection, messages: Iterator[Message], problems: list[Problem], progress: Callable[[int], None] | None) -> list:
     """Insert the rows of every valid record; returns findings for ids defined more than once."""
     columns = {model.table: list(model.model_fields) for model in RECORD_MODELS}
     statements = {

@@ -357,7 +357,7 @@ def _export_popolo(connection: sqlite3.Connection, output_dir: Path) -> list[Pat
         handle.write('{"meta": ' + json.dumps(meta))
         for key, objects in collections.items():
             handle.write(f',\n"{key}": ')
-            _write_json_array(handle, (json.dumps(_present(item), ensure_ascii=False) for item in objects))
+            _write_json_array(handle, (json.dumps(_without_empty_properties(item), ensure_ascii=False) for item in objects))
         handle.write("}\n")
     return [path]
 
@@ -373,7 +373,7 @@ def _lookup(connection: sqlite3.Connection) -> Callable[[type[Record], str | Non
     return find
 
 
-def _present(item: dict[str, Any]) -> dict[str, Any]:
+def _without_empty_properties(item: dict[str, Any]) -> dict[str, Any]:
     """Leave out empty properties: Popolo readers treat a missing property as unknown."""
     return {key: value for key, value in item.items() if value not in (None, [])}
 

@@ -98,7 +98,7 @@ def iter_records(model: type[RecordType], connection: sqlite3.Connection | None 
     columns = ", ".join(f'"{name}"' for name in fields)
     query = f'SELECT {columns} FROM "{model.table}" WHERE {where} ORDER BY {order}'
     values = [_filter_value(model, name, value) for name, value in filters.items()]
-    with _given_or_own(connection) as reading:
+    with _given_or_default(connection) as reading:
         for row in reading.execute(query, values):
             yield _record_from_row(model, row)
 
@@ -113,7 +113,7 @@ def _filter_value(model: type[Record], name: str, value: Any) -> Any:
 
 
 @contextmanager
-def _given_or_own(connection: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+def _given_or_default(connection: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
     """The caller's connection, left open; or, for None, one of our own, closed when done."""
     if connection is not None:
         yield connection
@@ -211,7 +211,7 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
         return []
     opening, closing_mark = marks
     hits = []
-    with _given_or_own(connection) as reading:
+    with _given_or_default(connection) as reading:
         # As the site's search_everything does: other names are matched whole, through their index.
         named = reading.execute("SELECT DISTINCT entity_table, entity_id, name, language FROM alternate_names WHERE name = ?", (query.strip(),)).fetchall()
         for table, ident, name, language in sorted(named):
@@ -261,7 +261,7 @@ def disputed_facts(connection: sqlite3.Connection | None = None, event_id: str |
     names = [field.name for field in fields(DisputedClaim)]
     where = "WHERE event_id = ?" if event_id is not None else ""
     query = f"SELECT {', '.join(names)} FROM disputed_facts {where} ORDER BY fact, preferred DESC, source_id, quote"
-    with _given_or_own(connection) as reading:
+    with _given_or_default(connection) as reading:
         rows = reading.execute(query, () if event_id is None else (event_id,)).fetchall()
     return [DisputedClaim(**{**dict(zip(names, row, strict=True)), "preferred": bool(row[-1])}) for row in rows]
 
@@ -292,7 +292,7 @@ def to_pandas(table: str, connection: sqlite3.Connection | None = None) -> panda
         import pandas
     except ImportError as error:
         raise ImportError("wic_events.to_pandas needs pandas; install it with: pip install 'wic-events[export]'") from error
-    with _given_or_own(connection) as reading:
+    with _given_or_default(connection) as reading:
         views = {name for (name,) in reading.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
         if table not in MODELS_BY_TABLE and table not in views:
             raise ValueError(f"no table or view named {table!r}; tables: {', '.join(MODELS_BY_TABLE)}; views: {', '.join(sorted(views))}")
@@ -334,7 +334,7 @@ def load(connection: sqlite3.Connection | None = None) -> dict[str, pandas.DataF
     >>> frames["people"].set_index("id").loc["xi-jinping", "name"]
     'Xi Jinping'
     """
-    with _given_or_own(connection) as reading:
+    with _given_or_default(connection) as reading:
         return {name: to_pandas(name, reading) for name in MODELS_BY_TABLE}
 
 

@@ -116,12 +116,12 @@ def stale_schema_files(directory: Path) -> list[str]:
     stale = []
     for name, document in schema_documents().items():
         path = directory / name
-        if not holds(path, render(document)):
+        if not file_holds(path, render(document)):
             stale.append(name)
     return stale
 
 
-def holds(path: Path, text: str) -> bool:
+def file_holds(path: Path, text: str) -> bool:
     """Whether the file at ``path`` holds ``text`` as UTF-8, with either kind of line ending (a
     checkout may turn them into CRLF); False if it cannot be read as such."""
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .inputs import RECORD_SUFFIXES, RawRecord, read_records
 from .models import (
     MAX_UNCARRIED_QUOTE,
     MODELS_BY_TABLE,
@@ -37,7 +38,6 @@ from .models import (
     table_columns,
 )
 from .problems import Location, Problem
-from .reading import RECORD_SUFFIXES, RawRecord, read_records
 
 _NOT_LOADED = object()
 _SQLITE_INTEGERS = range(-(2**63), 2**63)
@@ -48,7 +48,7 @@ class RecordValidator:
     """Validates raw records one by one and turns their citations into evidence records.
 
     Keeps the text of every source seen so far, so that evidence quotes can be
-    located; sources are read before anything else (see ``reading``).
+    located; sources are read before anything else (see ``inputs``).
     """
 
     def __init__(self, data_dir: Path, problems: list[Problem]):
@@ -56,7 +56,7 @@ class RecordValidator:
         self.problems = problems
         self.source_texts: dict[str, str | None] = {}
         self.source_ids: set[str] = set()
-        """Every valid source read: all of them are, before any record that cites one (see ``reading``)."""
+        """Every valid source read: all of them are, before any record that cites one (see ``inputs``)."""
         self.unknown_bundle_sources: set[tuple[str, str]] = set()
         """(file, source_id) of each bundle whose source_id names no source, said once."""
         self.rejected: set[tuple[str, str]] = set()

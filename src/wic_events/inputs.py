@@ -1,4 +1,4 @@
-"""Reading record files under data/: JSON bundles, JSON Lines and CSV.
+"""The input: record files under data/ (JSON bundles, JSON Lines and CSV), read into located raw records.
 
 Every record comes out with its table and the place it was read from, so that
 any later stage can say exactly where a problem lies. Reading streams: a JSON
@@ -222,7 +222,7 @@ def read_share(
             if table != "*" and (table == Source.table) == in_sources_folder:  # the records of a file in its place
                 yielded = yield from records
             else:
-                yielded = yield from _placed(records, in_sources_folder, problems, file_problems)
+                yielded = yield from _in_their_folder(records, in_sources_folder, problems, file_problems)
         except OSError as error:  # a bundle that cannot be read (the other readers say so themselves)
             file_problems.append(cannot_read(relative, error))
         if yielded and files_with_records is not None:
@@ -235,7 +235,7 @@ def read_share(
             yield UnknownRecords(Source.table)
 
 
-def _placed(
+def _in_their_folder(
     records: Iterator[RawRecord | ChunkStart | UnknownRecords], in_sources_folder: bool, problems: list[Problem], file_problems: list[Problem]
 ) -> Generator[RawRecord | ChunkStart | UnknownRecords, None, int]:
     """The records of a bundle, or of a file in the wrong folder, leaving out (and reporting) those
