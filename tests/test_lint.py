@@ -1,4 +1,4 @@
-"""The code is checked as pyproject.toml configures it: ruff's rules (with bugbear) and its format."""
+"""The code is checked as pyproject.toml configures it: ruff's rules (with bugbear), its format, and mypy."""
 
 import subprocess
 import sys
@@ -19,4 +19,9 @@ def test_ruff_finds_nothing():
 
 def test_the_code_is_formatted_as_ruff_formats_it():
     result = ruff("format", "--check", "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -593,7 +593,7 @@ def _tail(text: str | None, size: int = 60) -> str:
     words = " ".join((text or "").split())
     if len(words) > size:
         words = words[-size:].partition(" ")[2]
-    return words + " " if words and text[-1].isspace() else words
+    return words + " " if words and text and text[-1].isspace() else words
 
 
 def _head(text: str | None, size: int = 60) -> str:
@@ -604,4 +604,4 @@ def _head(text: str | None, size: int = 60) -> str:
     words = " ".join((text or "").split())
     if len(words) > size:
         words = words[:size].rpartition(" ")[0]
-    return " " + words if words and text[0].isspace() else words
+    return " " + words if words and text and text[0].isspace() else words

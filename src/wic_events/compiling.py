@@ -18,7 +18,7 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .inputs import EVERYTHING, RECORD_SUFFIXES, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
+from .inputs import EVERYTHING, RECORD_SUFFIXES, ChunkStart, RawRecord, Share, UnknownRecords, cannot_read, input_files, read_share, record_files
 from .models import (
     DERIVED_MODELS,
     MODELS_BY_TABLE,
@@ -44,7 +44,7 @@ from .models import (
 )
 from .problems import CannotBuild, CannotWrite, InvalidData, Location, Problem
 from .sentences import sentence_spans
-from .validation import RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
+from .validation import Finding, RecordValidator, cross_record_findings, earliest_day_sql, latest_day_sql, locate, note_rejected_ids, repeated_citation
 
 MAX_PROBLEMS_BEFORE_STOP = 1_000
 WORKER_MIN_BYTES = 8 * 2**20
@@ -60,6 +60,10 @@ LOAD_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLU
 """How the build writes: no journal and no syncing while it loads (the file is a temporary one,
 replaced whole or removed, and synced once at the end), a 16 MB page cache, and foreign keys
 checked by the cross-record checks instead of row by row."""
+
+
+INDEXED_MODELS: tuple[type[Record], ...] = (*RECORD_MODELS, SourceSentence)
+"""The tables the build fills and indexes, and counts in build_info (build_info itself aside)."""
 
 
 @dataclass
@@ -336,7 +340,7 @@ def _build_into(data_dir: Path, path: Path, progress: Callable[[int], None] | No
         checked_across = len(problems) < MAX_PROBLEMS_BEFORE_STOP
         if checked_across:
             # Before the cross-record checks, which look rows up by these columns.
-            for model in (*RECORD_MODELS, SourceSentence):
+            for model in INDEXED_MODELS:
                 for statement in index_sql(model):
                     connection.execute(statement)
             # Statistics for the query planner, sampled from each index so that it takes little time.
@@ -372,7 +376,7 @@ def _finish(connection: sqlite3.Connection, digest: str) -> dict[str, int]:
     """Write the views and build_info, commit, and let other connections read; the row counts."""
     for statement in view_sql():
         connection.execute(statement)
-    counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in (*RECORD_MODELS, SourceSentence)}
+    counts = {model.table: connection.execute(f'SELECT count(*) FROM "{model.table}"').fetchone()[0] for model in INDEXED_MODELS}
     _write_build_info(connection, counts, digest)
     connection.execute("COMMIT")
     connection.execute("PRAGMA locking_mode = NORMAL")
@@ -387,19 +391,20 @@ def _finish(connection: sqlite3.Connection, digest: str) -> dict[str, int]:
 Message = tuple
 
 
-def _validate(data_dir: Path, share: Share = EVERYTHING) -> Iterator[Message]:
+def _validate(data_dir: Path, share: Share = EVERYTHING) -> Generator[Message, None, None]:
     """Read and validate the records of ``share``, as rows in column order, a chunk at a time."""
     problems: list[Problem] = []
     validator = RecordValidator(data_dir, problems)
     row_makers = {model.table: _row_maker(model) for model in RECORD_MODELS}
     boilerplate: dict[str, list[str]] = {}
     files_with_records: set[str] = set()
-    chunk, rows, seen, reported = share.index, defaultdict(list), 0, 0  # the first chunk of the share
+    rows: defaultdict[str, list[tuple]] = defaultdict(list)
+    chunk, seen, reported = share.worker, 0, 0  # the first chunk of the share
     for raw in read_share(data_dir, problems, share, files_with_records):
         if type(raw) is not RawRecord:
             if type(raw) is UnknownRecords:
                 validator.rejected.add((raw.table, "*"))
-            elif raw.chunk != chunk:
+            elif isinstance(raw, ChunkStart) and raw.chunk != chunk:
                 if rows or seen or len(problems) > reported:
                     yield "chunk", chunk, dict(rows), seen, problems[reported:]
                 chunk, rows, seen, reported = raw.chunk, defaultdict(list), 0, len(problems)
@@ -452,7 +457,7 @@ class _Workers:
     def __init__(self, data_dir: Path, count: int):
         context = multiprocessing.get_context("fork")
         self.receivers: list[multiprocessing.connection.Connection] = []
-        self.processes: list[multiprocessing.Process] = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
         try:
             for index in range(count):
                 receiver, sender = context.Pipe(duplex=False)
@@ -486,7 +491,9 @@ class _Workers:
                     raise RuntimeError(f"validating process {owner} sent chunk {message[1]} after chunk {chunk}")
             chunk += 1
         _, texts, boilerplate, *_ = finished[0]  # every process read all the sources
-        rejected, unread_files, files_with_records = set(), {}, set()
+        rejected: set[tuple[str, str]] = set()
+        unread_files: dict[str, Any] = {}
+        files_with_records: set[str] = set()
         for _, _, _, its_rejected, its_unread_files, its_files_with_records in finished.values():
             rejected |= its_rejected
             unread_files |= its_unread_files
@@ -531,7 +538,7 @@ def _send_messages(data_dir: Path, share: Share, sender: multiprocessing.connect
         pass  # the build stopped reading: it failed or was interrupted, and says why itself
 
 
-def _insert_rows(connection: sqlite3.Connection, messages: Iterator[Message], problems: list[Problem], progress: Callable[[int], None] | None) -> list:
+def _insert_rows(connection: sqlite3.Connection, messages: Iterable[Message], problems: list[Problem], progress: Callable[[int], None] | None) -> list:
     """Insert the rows of every valid record; returns findings for ids defined more than once."""
     columns = {model.table: list(model.model_fields) for model in RECORD_MODELS}
     statements = {
@@ -596,7 +603,7 @@ def _insert_rows(connection: sqlite3.Connection, messages: Iterator[Message], pr
     return duplicates
 
 
-def _duplicate_finding(table: str, row: dict[str, Any]) -> tuple[str, str, str, str]:
+def _duplicate_finding(table: str, row: dict[str, Any]) -> Finding:
     model = MODELS_BY_TABLE[table]
     key = model.key_of(row)
     if table == "evidence":  # its id is a hash of the citation, which would tell the author nothing

@@ -399,7 +399,7 @@ def _organization(organization: Organization, connection: sqlite3.Connection, co
         "name": organization.name,
         "classification": organization.kind,
         "other_names": abbreviation + _other_names(connection, "organizations", organization.id),
-        "area_id": countries.get(organization.country_code),
+        "area_id": countries.get(organization.country_code) if organization.country_code else None,
     }
 
 
@@ -420,7 +420,7 @@ def _membership(position: Position, countries: dict[str, str]) -> dict[str, Any]
         "person_id": position.person_id,
         "organization_id": position.organization_id,
         "role": position.title,
-        "area_id": countries.get(position.country_code),
+        "area_id": countries.get(position.country_code) if position.country_code else None,
         "start_date": position.start_date,
         "end_date": position.end_date,
     }

@@ -68,19 +68,19 @@ class Share(NamedTuple):
     """The part of the input one of several validating processes reads.
 
     The input is cut into units in reading order, each JSON Lines line, CSV row and bundle
-    being one, and the units into chunks of CHUNK_UNITS, dealt out in turn: process ``index``
-    of ``of`` reads chunks index, index + of, ... It skips the other units unparsed, and
+    being one, and the units into chunks of CHUNK_UNITS, dealt out in turn: process ``worker``
+    of ``workers`` reads chunks worker, worker + workers, ... It skips the other units unparsed, and
     reports only the problems in its own: a problem of a whole file belongs to the chunk the
     file starts in, or, if it is found at the end ("the file is empty"), to the chunk of the
     file's last unit. Sources, read first, are outside the units: every process reads them
     all, as evidence is checked against their texts, and process 0 reports them.
     """
 
-    index: int = 0
-    of: int = 1
+    worker: int = 0
+    workers: int = 1
 
     def owns(self, unit: int) -> bool:
-        return chunk_of(unit) % self.of == self.index
+        return chunk_of(unit) % self.workers == self.worker
 
 
 def chunk_of(unit: int) -> int:
@@ -195,7 +195,7 @@ def read_share(
         relative = path.relative_to(data_dir).as_posix()
         in_sources_folder = relative.startswith(SOURCES_FOLDER + "/")
         if in_sources_folder:
-            reports = share.index == 0
+            reports = share.worker == 0
             file_units = _Units(EVERYTHING, stamp=0 if reports else -1)
         else:
             reports = share.owns(units.next)
@@ -208,21 +208,22 @@ def read_share(
             yield start  # before any problem of the whole file
         problems_before, yielded = len(problems), 0
         table = "*"
+        counted: Generator[RawRecord | ChunkStart | UnknownRecords, None, int]
         if path.suffix.lower() == ".json":
             unit = file_units.take()
-            records = _read_bundle(path, relative, file_problems, unit) if unit is not None else iter(())
+            bundle = _read_bundle(path, relative, file_problems, unit) if unit is not None else iter(())
+            counted = _in_their_folder(bundle, in_sources_folder, problems, file_problems)
         else:
             table = _table_for(path.relative_to(data_dir))
             if table not in AUTHORED_MODELS:
                 file_problems.append(Problem(Location(relative), f"no table named {table!r}; expected one of: {', '.join(m.table for m in RECORD_MODELS)}"))
                 continue
             reader = _read_jsonl if path.suffix.lower() == ".jsonl" else _read_csv
-            records = reader(path, relative, table, file_problems, unit_problems, file_units)
+            counted = reader(path, relative, table, file_problems, unit_problems, file_units)
+            if (table == Source.table) != in_sources_folder:  # records of a file out of its place
+                counted = _in_their_folder(counted, in_sources_folder, problems, file_problems)
         try:
-            if table != "*" and (table == Source.table) == in_sources_folder:  # the records of a file in its place
-                yielded = yield from records
-            else:
-                yielded = yield from _in_their_folder(records, in_sources_folder, problems, file_problems)
+            yielded = yield from counted
         except OSError as error:  # a bundle that cannot be read (the other readers say so themselves)
             file_problems.append(cannot_read(relative, error))
         if yielded and files_with_records is not None:
@@ -292,9 +293,10 @@ class _Units:
             return None
         return unit if self.stamp is None else self.stamp
 
-    def started(self) -> ChunkStart | None:
-        """The ChunkStart ``take`` set, once."""
+    def started(self) -> ChunkStart:
+        """The ChunkStart ``take`` set, once (called only when there is one)."""
         start, self.start = self.start, None
+        assert start is not None
         return start
 
     def enter(self, unit: int) -> ChunkStart | None:
@@ -359,7 +361,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
-_SCAN = _JSON.scan_once
+_SCAN = _JSON.scan_once  # type: ignore[attr-defined]  # the C scanner the decoder made; typeshed does not list it
 
 
 UNPARSED = object()
@@ -403,9 +405,9 @@ def _duplicate_key_at(text: str) -> _DuplicateKey | None:
                 seen.add(key)
             return dict(pairs)
 
-        return json.decoder.JSONObject(s_and_end, strict, scan_once, object_hook, unique, memo)
+        return json.decoder.JSONObject(s_and_end, strict, scan_once, object_hook, unique, memo)  # type: ignore[attr-defined]
 
-    decoder.parse_object = parse_object  # type: ignore[assignment]  # an instance of our own, not json's
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]  # an instance of our own, not json's
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     try:
         decoder.decode(text)
@@ -471,7 +473,7 @@ def _bundle_validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
-def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int = 0) -> Iterator[RawRecord]:
+def _read_bundle(path: Path, relative: str, problems: list[Problem], unit: int = 0) -> Iterator[RawRecord | UnknownRecords]:
     text = _decode(path, relative, problems)
     if text is None:
         return

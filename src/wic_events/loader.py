@@ -230,7 +230,7 @@ def search(query: str, connection: sqlite3.Connection | None = None, limit: int 
             )
             for row in reading.execute(query_sql, (opening, closing_mark, match, limit)):
                 hits.append(SearchResult(model.table, _record_from_row(model, row[:-2]), row[-2], row[-1]))
-    best = {}
+    best: dict[tuple[str, str], SearchResult] = {}
     for hit in sorted(hits, key=lambda hit: (hit.rank, hit.table, hit.record.key())):
         best.setdefault((hit.table, hit.record.key()), hit)  # a record found by its other name and its text comes once
     return list(best.values())[:limit]

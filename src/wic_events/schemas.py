@@ -49,9 +49,10 @@ def entry_model(model: type[Record]) -> type[BaseModel]:
 @cache
 def bundle_model() -> type[BaseModel]:
     """A JSON file of records: a list per table, and the source its citations quote by default."""
-    tables = {
+    # A list of a model made at run time: its type is known only then.
+    tables: dict[str, Any] = {
         model.table: (
-            list[entry_model(model)],
+            list[entry_model(model)],  # type: ignore[misc]
             Field(default_factory=list, description=f"Records of the {model.table} table."),
         )
         for model in RECORD_MODELS

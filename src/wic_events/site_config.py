@@ -368,12 +368,12 @@ def column_descriptions(model: type[Record]) -> dict[str, str]:
 
 
 def _view_metadata() -> dict[str, dict[str, Any]]:
-    views = {name: {"description": text} for name, text in VIEW_DESCRIPTIONS.items()}
+    views: dict[str, dict[str, Any]] = {name: {"description": text} for name, text in VIEW_DESCRIPTIONS.items()}
     for model in RECORD_MODELS:
         dates = date_fields(model)
         if not dates:
             continue
-        columns = {"id": model.model_fields["id"].description or ""}
+        columns: dict[str, str] = {"id": model.model_fields["id"].description or ""}
         for name in dates:
             columns[name] = model.model_fields[name].description or ""
             columns[f"{name}_earliest"] = f"The first day {name} can mean (2015-12 -> 2015-12-01)."

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .inputs import RECORD_SUFFIXES, RawRecord, read_records
 from .models import (
@@ -57,7 +58,7 @@ class RecordValidator:
         self.source_texts: dict[str, str | None] = {}
         self.source_ids: set[str] = set()
         """Every valid source read: all of them are, before any record that cites one (see ``inputs``)."""
-        self.unknown_bundle_sources: set[tuple[str, str]] = set()
+        self.unknown_bundle_sources: set[tuple[str, str | None]] = set()
         """(file, source_id) of each bundle whose source_id names no source, said once."""
         self.rejected: set[tuple[str, str]] = set()
         self.unread_files: dict[str, str] = {}
@@ -410,7 +411,7 @@ def _near_miss(quote: str, text: str) -> str:
     return ""
 
 
-def _describe(detail: dict[str, Any]) -> str:
+def _describe(detail: ErrorDetails) -> str:
     message = detail["msg"].removeprefix("Value error, ")
     if detail["type"] == "missing":
         return "required field is missing"

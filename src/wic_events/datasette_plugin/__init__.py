@@ -196,6 +196,7 @@ class CountedOnceFacet(ColumnFacet):
     """
 
     type = "counted_once"
+    ds: Any
 
     async def facet_results(self) -> Any:
         served = self.ds.databases.get(self.database)
@@ -238,7 +239,7 @@ def extra_template_vars(database: str | None, table: str | None, view_name: str,
     if bounds(datasette) is None:
         return None
     site = {"wic_events_search": "/-/search", "wic_events_search_rules": SEARCH_RULES}
-    if view_name != "row" or database != DATABASE_NAME or request is None or "pks" not in request.url_vars:
+    if view_name != "row" or database != DATABASE_NAME or table is None or request is None or "pks" not in request.url_vars:
         return site
     key_values = [tilde_decode(part) for part in request.url_vars["pks"].split(",")]
 
