@@ -60,7 +60,10 @@ PARAMETER_SAMPLES = {
     "person_id": "SELECT speaker_id FROM speeches",
     "speech_id": "SELECT speech_id FROM speech_points",
     "record_id": "SELECT record_id FROM evidence",
+    "year": "SELECT DISTINCT substr(start_date, 1, 4) FROM events WHERE start_date IS NOT NULL",
 }
+OPTIONAL_PARAMETERS = {"speeches_read_on_behalf": ["year"]}
+"""Queries measured with each optional parameter given, and with none."""
 SAMPLES = 50
 # Requests that cost gigabytes or seconds on a site without bounds: (method, path). Each must be
 # refused with a 4xx, quickly, while ordinary visitors are served as before.
@@ -102,11 +105,13 @@ def page_kinds(database: Path) -> dict[str, list[str]]:
     }
     values["q"] = words
     for name, query in CANNED_QUERIES.items():
-        parameters = query.get("params", [])
-        kinds[f"canned query {name}, JSON"] = [
-            f"{DB}/{name}.json?" + urllib.parse.urlencode({parameter: values[parameter][turn % len(values[parameter])] for parameter in parameters})
-            for turn in range(SAMPLES if parameters else 1)
-        ]
+        optional = OPTIONAL_PARAMETERS.get(name)
+        measured = [("", [])] + [(f" (a {parameter})", [parameter]) for parameter in optional] if optional is not None else [("", query.get("params", []))]
+        for label, parameters in measured:
+            kinds[f"canned query {name}{label}, JSON"] = [
+                f"{DB}/{name}.json?" + urllib.parse.urlencode({parameter: values[parameter][turn % len(values[parameter])] for parameter in parameters})
+                for turn in range(SAMPLES if parameters else 1)
+            ]
     return kinds
 
 

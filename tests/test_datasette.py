@@ -453,6 +453,17 @@ def check_person_activity(site: Site):
 def check_speeches_read_on_behalf(site: Site):
     rows = site.rows(f"/{DB}/speeches_read_on_behalf")
     assert len(rows) == 9
+    # the newest first
+    assert [row["start_date"] for row in rows] == sorted((row["start_date"] for row in rows), reverse=True)
+    assert rows[0]["start_date"].startswith("2022") and rows[-1]["speech_id"] == "wic-2014-xi-jinping-message"
+    # a year, an event or its conference narrow it; empty means all
+    assert [row["speech_id"] for row in site.rows(f"/{DB}/speeches_read_on_behalf", year="2019")] == ["wic-2019-xi-jinping-letter"]
+    assert [row["speech_id"] for row in site.rows(f"/{DB}/speeches_read_on_behalf", event_id="wic-2015")] == ["wic-2015-ban-ki-moon-speech"]
+    assert site.rows(f"/{DB}/speeches_read_on_behalf", event_id="wic-2015-opening-ceremony", year="2015") == site.rows(
+        f"/{DB}/speeches_read_on_behalf", event_id="wic-2015"
+    )
+    assert site.rows(f"/{DB}/speeches_read_on_behalf", year="2015", event_id="wic-2019") == []
+    assert site.rows(f"/{DB}/speeches_read_on_behalf", year="", event_id="") == rows
     assert ("Wu Hongbo", "Ban Ki-moon", "wic-2015-ban-ki-moon-speech") in [(row["read_by"], row["speech_of"], row["speech_id"]) for row in rows]
     assert ("Huang Kunming", "Xi Jinping", "wic-2019-xi-jinping-letter") in [(row["read_by"], row["speech_of"], row["speech_id"]) for row in rows]
 

@@ -163,8 +163,12 @@ from events e
 cross join speeches s on s.event_id = e.id
 join people r on r.id = s.speaker_id
 join people a on a.id = s.on_behalf_of_id
-where s.delivery_mode = 'read_on_behalf' and e.start_date {}"""
-    return branch.format("is null") + "\nunion all\n" + branch.format("> ''") + "\norder by start_date, event_id, reported_order"
+where s.delivery_mode = 'read_on_behalf' and {}
+  and (:event_id = '' or e.id = :event_id or e.parent_id = :event_id)"""
+    # An empty year bounds nothing ('' to '~' holds every date); a year bounds the dates that start with it.
+    dated = "e.start_date >= :year and e.start_date < (case :year when '' then '~' else :year || '-~' end)"
+    undated = "e.start_date is null and :year = ''"
+    return branch.format(dated) + "\nunion all\n" + branch.format(undated) + "\norder by start_date desc, event_id desc, reported_order"
 
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
@@ -230,12 +234,16 @@ order by 1, 2, 4, 5""",
     },
     "speeches_read_on_behalf": {
         "title": "Speeches read out on behalf of someone else",
-        "description": "Who read out whose speech, at which event.",
-        # Events in date order drive the join ("cross join" keeps that order), each finding its
-        # speeches read out through the index on (event_id, delivery_mode, reported_order), so the
-        # first page of rows comes without sorting every such speech. Events without a date (they
-        # sort first) are a branch of their own: the range on start_date in the other branch is
-        # what stops SQLite building a Bloom filter over all speeches before the first row.
+        "description": (
+            "Who read out whose speech, at which event, the newest first. year (2019) and event_id (wic-2015, an "
+            "event or the conference it is part of) narrow it; left empty, they take every speech read out."
+        ),
+        "params": ["year", "event_id"],
+        # Events newest first drive the join ("cross join" keeps that order), read backwards from
+        # the index on (start_date, id), each finding its speeches read out through the index on
+        # (event_id, delivery_mode, reported_order), so the first page of rows comes without
+        # sorting every such speech. Events without a date (they sort last) are a branch of their
+        # own: the range on start_date in the other branch is what lets SQLite use that index.
         "sql": _read_on_behalf_sql(),
     },
     "points_of_speech": {
