@@ -426,7 +426,7 @@ def _validate(data_dir: Path, share: Share = EVERYTHING) -> Generator[Message, N
             break
     if rows or seen or len(problems) > reported:
         yield "chunk", chunk, dict(rows), seen, problems[reported:]
-    yield "done", validator.source_texts, boilerplate, validator.rejected, validator.unread_files, files_with_records
+    yield "done", validator.sources.texts, boilerplate, validator.rejected, validator.unread_files, files_with_records
 
 
 def _row_maker(model: type[Record]) -> Callable[[Record], tuple]:

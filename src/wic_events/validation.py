@@ -45,6 +45,144 @@ _SQLITE_INTEGERS = range(-(2**63), 2**63)
 _AUTHORED_TABLES = {model.table: model for model in RECORD_MODELS}
 
 
+class SourceTexts:
+    """The text of every source read so far, and the check of a quote against its source.
+
+    Sources are read before anything else (see ``inputs``), so every quote can be located.
+    Problems go to ``problems``.
+    """
+
+    def __init__(self, data_dir: Path, problems: list[Problem]):
+        self.data_dir = data_dir
+        self.problems = problems
+        self.texts: dict[str, str | None] = {}
+        """Each source's carried text, or None for a source whose text is not carried."""
+
+    def read(self, source: Source, location: Location) -> None:
+        """Keep the source's text: inline, or read from its file, checked against its sha256."""
+        if source.file is None:
+            if source.text is not None and source.sha256 is not None and _sha256(source.text.encode()) != source.sha256:
+                self.problems.append(Problem(location, "sha256 does not match the inline text", "sha256"))
+            self.texts[source.id] = source.text
+            return
+        if source.text is not None:
+            self.problems.append(Problem(location, "give the text inline or in a file, not both: the build reads the file's text into this field", "text"))
+            return
+        if source.file.lower().endswith(RECORD_SUFFIXES):
+            # Every such file under data/ is read as records, and a document's lines are not records.
+            hint = f"carry the document as '{source.file}.txt'"
+            self.problems.append(Problem(location, f"'{source.file}' ends like a record file, so it is read as records too; {hint}", "file"))
+            return
+        try:
+            path = (self.data_dir / source.file).resolve()
+            content = path.read_bytes() if path.is_relative_to(self.data_dir.resolve()) and path.is_file() else None
+        except (OSError, ValueError) as error:  # a name too long, with a NUL byte, or a file that cannot be read
+            self.problems.append(Problem(location, f"cannot read {source.file!r}: {getattr(error, 'strerror', None) or error}", "file"))
+            return
+        if content is None:
+            self.problems.append(Problem(location, f"no file {source.file!r} under the data folder", "file"))
+            return
+        digest = _sha256(content)
+        if digest != source.sha256:
+            # Its quotes are still checked against the file: if only the hash is wrong, the same run says so too.
+            self.problems.append(
+                Problem(location, f"the sha256 of {source.file} is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
+            )
+        try:
+            source.text = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(location, f"'{source.file}' is not valid UTF-8 (offset {error.start})", "file"))
+            return
+        if not source.text.strip():
+            self.problems.append(Problem(location, f"'{source.file}' holds no text: nothing could be quoted from it", "file"))
+            return
+        self.texts[source.id] = source.text
+        for position, passage in enumerate(source.boilerplate):
+            if passage not in source.text:
+                self.problems.append(Problem(location, f"boilerplate passage not found in the text: {_preview(passage)}", f"boilerplate.{position}"))
+
+    def check_quoted(self, quoted: Evidence | Claim, location: Location) -> bool:
+        """Whether an evidence row or claim names a citable record and field, and its quote is in its source."""
+        model = _AUTHORED_TABLES.get(quoted.record_table)
+        if model is None or "id" not in model.primary_key:
+            tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
+            self.problems.append(
+                Problem(location, f"'{quoted.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table")
+            )
+            return False
+        if quoted.field is not None and (quoted.field not in model.model_fields or (isinstance(quoted, Claim) and quoted.field == "id")):
+            fields = ", ".join(name for name in model.model_fields if name != "id")
+            self.problems.append(Problem(location, f"{quoted.record_table} has no field '{quoted.field}'; its fields: {fields}", "field"))
+            return False
+        text = self.texts.get(quoted.source_id, _NOT_LOADED)
+        if text is _NOT_LOADED:
+            return True  # an unknown source is reported by the reference check
+        if text is None:
+            if isinstance(quoted, Evidence) and (quoted.start is not None or quoted.end is not None):
+                self.problems.append(Problem(location, "the source's text is not carried, so the quote cannot have offsets", "start"))
+                return False
+            if len(quoted.quote) > MAX_UNCARRIED_QUOTE:
+                self.problems.append(
+                    Problem(
+                        location,
+                        f"the quote has {len(quoted.quote)} characters; from a source whose text is not carried, quote the shortest phrase "
+                        f"that states the fact, at most {MAX_UNCARRIED_QUOTE} characters",
+                        "quote",
+                    )
+                )
+                return False
+            return True
+        try:
+            start = locate_quote(quoted.quote, text, quoted.occurrence, quoted.source_id)  # type: ignore[arg-type]
+        except FieldError as error:
+            self.problems.append(Problem(location, str(error), error.field))
+            return False
+        if isinstance(quoted, Evidence):
+            end = start + len(quoted.quote)
+            for name, given, actual in (("start", quoted.start, start), ("end", quoted.end, end)):
+                if given is not None and given != actual:
+                    self.problems.append(Problem(location, f"{name}={given}, but the quote is found at {name}={actual}", name))
+                    return False
+            quoted.start, quoted.end = start, end
+        return True
+
+
+def validated(model: type[BaseModel], data: dict[str, Any], location: Location) -> tuple[Any, list[Problem]]:
+    """The model's instance of ``data``, or None and what is wrong with it, in the project's words."""
+    try:
+        record = model.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            # A check across fields has no location of its own; a FieldError names the field it blames.
+            blamed = getattr(detail.get("ctx", {}).get("error"), "field", None)
+            field = ".".join(str(part) for part in detail["loc"]) or blamed
+            problems.append(Problem(location, _describe(detail), field))
+        return None, problems
+    # SQLite stores integers in 64 bits; a larger one would stop the build with an OverflowError.
+    if not _integer_fields(model):
+        return record, []
+    integers = {name: getattr(record, name) for name in _integer_fields(model)}
+    too_large = [
+        Problem(location, f"{number} is too large to store: integers must lie between -2**63 and 2**63 - 1", name)
+        for name, value in integers.items()
+        for number in (value.values() if isinstance(value, dict) else (value,))
+        if isinstance(number, int) and number not in _SQLITE_INTEGERS
+    ]
+    return (None, too_large) if too_large else (record, [])
+
+
+def stated_total_problems(total: StatedTotal, location: Location) -> list[Problem]:
+    """What is wrong with a stated total: a table or columns that do not exist."""
+    # Only authored tables: the derived ones (build_info) do not exist yet when totals are checked.
+    model = _AUTHORED_TABLES.get(total.record_table)
+    if model is None:
+        return [Problem(location, f"no table named '{total.record_table}'; expected one of: {', '.join(_AUTHORED_TABLES)}", "record_table")]
+    return [
+        Problem(location, f"{total.record_table} has no column '{column}'", f"match.{column}") for column in total.match if column not in model.model_fields
+    ]
+
+
 class RecordValidator:
     """Validates raw records one by one and turns their citations into evidence records.
 
@@ -53,9 +191,8 @@ class RecordValidator:
     """
 
     def __init__(self, data_dir: Path, problems: list[Problem]):
-        self.data_dir = data_dir
         self.problems = problems
-        self.source_texts: dict[str, str | None] = {}
+        self.sources = SourceTexts(data_dir, problems)
         self.source_ids: set[str] = set()
         """Every valid source read: all of them are, before any record that cites one (see ``inputs``)."""
         self.unknown_bundle_sources: set[tuple[str, str | None]] = set()
@@ -98,11 +235,11 @@ class RecordValidator:
             return []
         if isinstance(record, Source):
             self.source_ids.add(record.id)
-            self._read_source_text(record, raw.location)
+            self.sources.read(record, raw.location)
         if quoting:
-            return [(record, raw.location)] if self._check_quoted(record, raw.location) else []  # type: ignore[arg-type]
+            return [(record, raw.location)] if self.sources.check_quoted(record, raw.location) else []
         if isinstance(record, StatedTotal):
-            self._check_stated_total(record, raw.location)
+            self.problems.extend(stated_total_problems(record, raw.location))
         validated = [(record, raw.location)]
         if citations != []:  # most records carry none, and this runs for every record
             validated.extend(self._citations(record, citations, raw))
@@ -137,29 +274,10 @@ class RecordValidator:
         if isinstance(ident, str):
             self.rejected.add((model.table, ident))
 
-    def _model(self, model: type[Record], data: dict[str, Any], location: Location) -> Record | None:
-        try:
-            record = model.model_validate(data)
-        except ValidationError as error:
-            for detail in error.errors():
-                # A check across fields has no location of its own; a FieldError names the field it blames.
-                blamed = getattr(detail.get("ctx", {}).get("error"), "field", None)
-                field = ".".join(str(part) for part in detail["loc"]) or blamed
-                self.problems.append(Problem(location, _describe(detail), field))
-            return None
-        # SQLite stores integers in 64 bits; a larger one would stop the build with an OverflowError.
-        if not _integer_fields(model):
-            return record
-        integers = {name: getattr(record, name) for name in _integer_fields(model)}
-        too_large = [
-            (name, number)
-            for name, value in integers.items()
-            for number in (value.values() if isinstance(value, dict) else (value,))
-            if isinstance(number, int) and number not in _SQLITE_INTEGERS
-        ]
-        for name, number in too_large:
-            self.problems.append(Problem(location, f"{number} is too large to store: integers must lie between -2**63 and 2**63 - 1", name))
-        return None if too_large else record
+    def _model(self, model: type[BaseModel], data: dict[str, Any], location: Location) -> Any:
+        record, problems = validated(model, data, location)
+        self.problems.extend(problems)
+        return record
 
     def _citations(self, record: Record, citations: Any, raw: RawRecord) -> Iterator[tuple[Record, Location]]:
         for location, citation, source_id in self._written_inside(record, citations, "evidence", Citation, raw):
@@ -199,16 +317,16 @@ class RecordValidator:
                 )
                 self._lose(lost)
                 continue
-            written = self._model(model, data, location)  # type: ignore[arg-type]
+            written = self._model(model, data, location)
             if written is None:
                 self._lose(lost)
                 continue
-            source_id = written.source_id or raw.default_source_id  # type: ignore[attr-defined]
+            source_id = written.source_id or raw.default_source_id
             if source_id is None:
                 self.problems.append(Problem(location, "no source_id: name one in the citation or at the top of the bundle", "source_id"))
                 self._lose(lost)
                 continue
-            if written.source_id is None and not self._bundle_source_is_known(raw):  # type: ignore[attr-defined]
+            if written.source_id is None and not self._bundle_source_is_known(raw):
                 self._lose(lost)
                 continue
             yield location, written, source_id
@@ -223,104 +341,7 @@ class RecordValidator:
         """An evidence row or claim about ``record``, checked (None, with its problems said, when it is wrong)."""
         data = {"source_id": source_id, "record_table": record.table, "record_id": record.id, "field": field, "quote": quote, "occurrence": occurrence, **more}  # type: ignore[attr-defined]
         quoted = self._model(model, data, location)
-        return quoted if quoted is not None and self._check_quoted(quoted, location) else None  # type: ignore[arg-type]
-
-    def _read_source_text(self, source: Source, location: Location) -> None:
-        if source.file is None:
-            if source.text is not None and source.sha256 is not None and _sha256(source.text.encode()) != source.sha256:
-                self.problems.append(Problem(location, "sha256 does not match the inline text", "sha256"))
-            self.source_texts[source.id] = source.text
-            return
-        if source.text is not None:
-            self.problems.append(Problem(location, "give the text inline or in a file, not both: the build reads the file's text into this field", "text"))
-            return
-        if source.file.lower().endswith(RECORD_SUFFIXES):
-            # Every such file under data/ is read as records, and a document's lines are not records.
-            hint = f"carry the document as '{source.file}.txt'"
-            self.problems.append(Problem(location, f"'{source.file}' ends like a record file, so it is read as records too; {hint}", "file"))
-            return
-        try:
-            path = (self.data_dir / source.file).resolve()
-            content = path.read_bytes() if path.is_relative_to(self.data_dir.resolve()) and path.is_file() else None
-        except (OSError, ValueError) as error:  # a name too long, with a NUL byte, or a file that cannot be read
-            self.problems.append(Problem(location, f"cannot read {source.file!r}: {getattr(error, 'strerror', None) or error}", "file"))
-            return
-        if content is None:
-            self.problems.append(Problem(location, f"no file {source.file!r} under the data folder", "file"))
-            return
-        digest = _sha256(content)
-        if digest != source.sha256:
-            # Its quotes are still checked against the file: if only the hash is wrong, the same run says so too.
-            self.problems.append(
-                Problem(location, f"the sha256 of {source.file} is {digest}, not {source.sha256}: the document changed, or the hash is wrong", "sha256")
-            )
-        try:
-            source.text = content.decode("utf-8")
-        except UnicodeDecodeError as error:
-            self.problems.append(Problem(location, f"'{source.file}' is not valid UTF-8 (offset {error.start})", "file"))
-            return
-        if not source.text.strip():
-            self.problems.append(Problem(location, f"'{source.file}' holds no text: nothing could be quoted from it", "file"))
-            return
-        self.source_texts[source.id] = source.text
-        for position, passage in enumerate(source.boilerplate):
-            if passage not in source.text:
-                self.problems.append(Problem(location, f"boilerplate passage not found in the text: {_preview(passage)}", f"boilerplate.{position}"))
-
-    def _check_quoted(self, quoted: Evidence | Claim, location: Location) -> bool:
-        """Whether an evidence row or claim names a citable record and field, and its quote is in its source."""
-        model = _AUTHORED_TABLES.get(quoted.record_table)
-        if model is None or "id" not in model.primary_key:
-            tables = ", ".join(m.table for m in RECORD_MODELS if "id" in m.primary_key)
-            self.problems.append(
-                Problem(location, f"'{quoted.record_table}' is not a table whose records can be cited; expected one of: {tables}", "record_table")
-            )
-            return False
-        if quoted.field is not None and (quoted.field not in model.model_fields or (isinstance(quoted, Claim) and quoted.field == "id")):
-            fields = ", ".join(name for name in model.model_fields if name != "id")
-            self.problems.append(Problem(location, f"{quoted.record_table} has no field '{quoted.field}'; its fields: {fields}", "field"))
-            return False
-        text = self.source_texts.get(quoted.source_id, _NOT_LOADED)
-        if text is _NOT_LOADED:
-            return True  # an unknown source is reported by the reference check
-        if text is None:
-            if isinstance(quoted, Evidence) and (quoted.start is not None or quoted.end is not None):
-                self.problems.append(Problem(location, "the source's text is not carried, so the quote cannot have offsets", "start"))
-                return False
-            if len(quoted.quote) > MAX_UNCARRIED_QUOTE:
-                self.problems.append(
-                    Problem(
-                        location,
-                        f"the quote has {len(quoted.quote)} characters; from a source whose text is not carried, quote the shortest phrase "
-                        f"that states the fact, at most {MAX_UNCARRIED_QUOTE} characters",
-                        "quote",
-                    )
-                )
-                return False
-            return True
-        try:
-            start = locate_quote(quoted.quote, text, quoted.occurrence, quoted.source_id)  # type: ignore[arg-type]
-        except FieldError as error:
-            self.problems.append(Problem(location, str(error), error.field))
-            return False
-        if isinstance(quoted, Evidence):
-            end = start + len(quoted.quote)
-            for name, given, actual in (("start", quoted.start, start), ("end", quoted.end, end)):
-                if given is not None and given != actual:
-                    self.problems.append(Problem(location, f"{name}={given}, but the quote is found at {name}={actual}", name))
-                    return False
-            quoted.start, quoted.end = start, end
-        return True
-
-    def _check_stated_total(self, total: StatedTotal, location: Location) -> None:
-        # Only authored tables: the derived ones (build_info) do not exist yet when totals are checked.
-        model = _AUTHORED_TABLES.get(total.record_table)
-        if model is None:
-            self.problems.append(Problem(location, f"no table named '{total.record_table}'; expected one of: {', '.join(_AUTHORED_TABLES)}", "record_table"))
-            return
-        for column in total.match:
-            if column not in model.model_fields:
-                self.problems.append(Problem(location, f"{total.record_table} has no column '{column}'", f"match.{column}"))
+        return quoted if quoted is not None and self.sources.check_quoted(quoted, location) else None
 
 
 _QUOTING = (Evidence, Claim)
