@@ -101,6 +101,7 @@ def page_kinds(database: Path) -> dict[str, list[str]]:
         "faceted table page, HTML (participants by role and event)": [f"{DB}/participants"],
         "search, JSON (speeches)": [f"{DB}/speeches.json?_search={word}" for word in words],
         "search, HTML (speeches)": [f"{DB}/speeches?_search={word}" for word in words],
+        "site search, JSON (every table, by rank)": [f"/-/search.json?q={word}" for word in words],
         "row page with links into it, HTML (an event)": [f"{DB}/events/{value}" for value in values["event_id"]],
     }
     values["q"] = words

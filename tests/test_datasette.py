@@ -389,6 +389,26 @@ def test_the_search_page_takes_word_starts_and_says_when_nothing_matched(site: S
     assert SEARCH_RULES in unescape(site.get("/-/search").text)
 
 
+def test_the_search_page_answers_in_json_too(site: Site):
+    response = site.get("/-/search.json", params={"q": "习近平"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    found = response.json()
+    assert found["query"] == "习近平" and "Porter stemming" in found["rules"]
+    assert found["hits"][0] == {
+        "table": "people",
+        "key": "xi-jinping",
+        "label": "Xi Jinping",
+        "url": f"/{DB}/people/xi-jinping",
+        "snippet": "习近平 (another name, zh-Hans)",
+    }
+    _, items = search_page(site, "sovereignty")
+    hits = site.get("/-/search.json", params={"q": "sovereignty"}).json()["hits"]
+    assert [(hit["url"], hit["label"], hit["table"]) for hit in hits] == [(url, unescape(label), table) for url, label, table, _ in items]
+    assert all("«sovereignty»" in hit["snippet"].lower() for hit in hits)
+    assert site.get("/-/search.json", params={"q": "x" * 501}).status_code == 400
+    assert site.get("/-/search.json").json()["hits"] == []
+
+
 def test_every_page_has_the_search_box(site: Site):
     for path in ("/", f"/{DB}", f"/{DB}/people", f"/{DB}/people/xi-jinping", f"/{DB}/editions", "/-/search"):
         html = site.get(path).text

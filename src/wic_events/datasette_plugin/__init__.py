@@ -219,17 +219,20 @@ MAX_SEARCH_CHARACTERS = 500
 def register_routes(datasette: Any) -> list[tuple[str, Callable[..., Awaitable[Response]]]]:
     if bounds(datasette) is None:
         return []
-    return [(r"^/-/search$", search_page)]
+    return [(r"^/-/search(?P<as_json>\.json)?$", search_page)]
 
 
 async def search_page(datasette: Any, request: Any) -> Response:
-    """One search over every table, best matches first: the loader's ``search``, shown as links."""
+    """One search over every table, best matches first: the loader's ``search``, shown as links,
+    or as JSON at /-/search.json (each hit's table, key, label, url and snippet)."""
     if not await datasette.allowed(action="view-database", resource=DatabaseResource(database=DATABASE_NAME), actor=request.actor):
         raise Forbidden("you may not view this database")
     query = request.args.get("q", "").strip()
     if len(query) > MAX_SEARCH_CHARACTERS:
         return Response.text(f"Error 400: a search may be at most {MAX_SEARCH_CHARACTERS} characters long\n", status=400)
     hits = await datasette.get_database(DATABASE_NAME).execute_fn(lambda connection: search_hits(connection, query)) if query else []
+    if request.url_vars.get("as_json"):
+        return Response.json({"query": query, "rules": SEARCH_RULES, "hits": [hit.as_json() for hit in hits]})
     context = {"query": query, "hits": hits, "searched": bool(query), "search_rules": SEARCH_RULES}
     return Response.html(await datasette.render_template("wic_events_search.html", context, request=request))
 

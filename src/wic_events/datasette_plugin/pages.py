@@ -120,9 +120,16 @@ def _pointing(connection: sqlite3.Connection, table: str, record_id: str) -> lis
 @dataclass
 class Hit:
     table: str
+    key: str
     label: str
     url: str
     snippet: Markup
+    """The matching text, the matched words in <mark>."""
+    text: str
+    """The same, the matched words between « and »."""
+
+    def as_json(self) -> dict[str, str]:
+        return {"table": self.table, "key": self.key, "label": self.label, "url": self.url, "snippet": self.text}
 
 
 SEARCH_LIMIT = 50
@@ -137,7 +144,9 @@ def search_hits(connection: sqlite3.Connection, query: str) -> list[Hit]:
         label = label_column(model)
         key = [getattr(hit.record, name) for name in model.primary_key]
         snippet = escape(hit.snippet).replace(_MARKS[0], Markup("<mark>")).replace(_MARKS[1], Markup("</mark>"))
-        hits.append(Hit(hit.table, str(getattr(hit.record, label) if label else ", ".join(map(str, key))), row_url(hit.table, key), Markup(snippet)))
+        text = hit.snippet.replace(_MARKS[0], "«").replace(_MARKS[1], "»")
+        named = str(getattr(hit.record, label) if label else ", ".join(map(str, key)))
+        hits.append(Hit(hit.table, hit.record.key(), named, row_url(hit.table, key), Markup(snippet), text))
     return hits
 
 
