@@ -112,7 +112,12 @@ def index_sql(model: type[Record]) -> list[str]:
     for column in model.facet_fields:
         if all(names[0] != column for names in columns):
             columns.append((column,))
-    return [f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})' for names in columns]
+    statements = [
+        f'CREATE INDEX "idx_{model.table}_{"_".join(names)}" ON "{model.table}" ({", ".join(chr(34) + n + chr(34) for n in names)})' for names in columns
+    ]
+    if model.table == "people":  # person_activity finds a person by name as typed, in any case
+        statements.append('CREATE INDEX "idx_people_name_nocase" ON "people" ("name" COLLATE NOCASE)')
+    return statements
 
 
 def fts_table_sql(model: type[Record]) -> str:
@@ -183,8 +188,10 @@ CONVENIENCE_VIEWS = {
                (SELECT e.quote FROM evidence e WHERE e.record_table = 'counts' AND e.record_id = n.id ORDER BY e.field IS NOT 'value', e.rowid LIMIT 1),
                coalesce(n.preferred, 0), n.event_id, n.event_id || ' ' || n.subject
         FROM counts n
-        WHERE (n.event_id, n.subject) IN (
-            SELECT event_id, subject FROM counts GROUP BY event_id, subject HAVING count(DISTINCT qualifier || ' ' || value) > 1)""",
+        WHERE EXISTS (
+            -- Another count of the subject at the event that says otherwise; through the index on
+            -- event_id, so that one count's claims are found without grouping every count.
+            SELECT 1 FROM counts o WHERE o.event_id = n.event_id AND o.subject = n.subject AND (o.qualifier != n.qualifier OR o.value != n.value))""",
     "evidence_details": """
         SELECT ev.id, ev.record_table, ev.record_id, ev.field, ev.quote, ev.source_id, so.title AS source_title,
                so.url AS source_url, ev.start, ev."end", ev.start IS NOT NULL AS located,

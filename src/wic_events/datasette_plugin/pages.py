@@ -16,7 +16,7 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 from ..loader import search
-from ..models import MODELS_BY_TABLE, reference_fields
+from ..models import MODELS_BY_TABLE, Count, reference_fields
 from ..site_config import DATABASE_NAME, label_column
 
 POINTING_ROWS_SHOWN = 20
@@ -74,14 +74,23 @@ def record_page(connection: sqlite3.Connection, table: str, key_values: list[str
         "WHERE record_table = ? AND record_id = ? ORDER BY field IS NOT NULL, field, source_id, start",
         (table, record_id),
     )
-    # A disputed count is several count rows, one per source, that share a fact: each one's page shows them all.
-    for claim in _dicts(
-        connection,
-        "SELECT fact, value, source_id, quote, preferred, record_table, record_id FROM disputed_facts "
-        "WHERE fact IN (SELECT fact FROM disputed_facts WHERE record_table = ? AND record_id = ?) "
-        "ORDER BY fact, preferred DESC, source_id, record_id",
-        (table, record_id),
-    ):
+    # A disputed count is several count rows, one per source, that share a fact: each one's page
+    # shows them all. Both queries go through indexes (record_table, record_id; counts.event_id).
+    columns = "fact, value, source_id, quote, preferred, record_table, record_id"
+    order = "ORDER BY fact, preferred DESC, source_id, record_id"
+    if table == Count.table:
+        siblings = [
+            ident
+            for (ident,) in connection.execute(
+                "SELECT o.id FROM counts n JOIN counts o ON o.event_id = n.event_id AND o.subject = n.subject WHERE n.id = ?", (record_id,)
+            )
+        ]
+        # The ids as values, not a subquery: SQLite takes values into each branch of the view.
+        marks = ", ".join("?" * len(siblings))
+        found = _dicts(connection, f"SELECT {columns} FROM disputed_facts WHERE record_table = 'counts' AND record_id IN ({marks}) {order}", tuple(siblings))
+    else:
+        found = _dicts(connection, f"SELECT {columns} FROM disputed_facts WHERE record_table = ? AND record_id = ? {order}", (table, record_id))
+    for claim in found:
         claim["url"] = row_url(claim["record_table"], [claim["record_id"]]) if claim["record_id"] != record_id else None
         page.claims.setdefault(claim["fact"], []).append(claim)
     page.other_names = connection.execute(
