@@ -734,6 +734,13 @@ def lone_surrogate_in_optional_text(data: Path) -> list[Expected]:
 
 
 @case
+def lone_surrogate_in_an_id(data: Path) -> list[Expected]:
+    # The invalid record's id is remembered, so that records naming it are not reported too; this one cannot be stored even there.
+    (data / "events" / "extra.json").write_text('{"people": [{"id": "\\ud800", "name": "X", "sort_name": "X"}]}')
+    return [Expected("events/extra.json", ("expected a slug",), path="people[0].id", field="id")]
+
+
+@case
 def lone_surrogate_in_a_stated_total(data: Path) -> list[Expected]:
     bundle = load_bundle(data)
     at = position(bundle, "stated_totals", as_reported="five proposals")
