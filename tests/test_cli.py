@@ -61,20 +61,26 @@ def test_build_writes_the_database_and_says_so(tmp_path):
     assert "Building" not in result.output  # no progress display when the output is not a terminal
 
 
+def read_terminal(terminal: int) -> bytes:
+    """Everything a command wrote to the terminal, until it ends and closes its end."""
+    shown = b""
+    while True:
+        try:
+            block = os.read(terminal, 4096)
+        except OSError:  # the command has ended and closed its end of the terminal
+            break
+        if not block:
+            break
+        shown += block
+    return shown
+
+
 def test_build_in_a_terminal_shows_its_progress_on_stderr_only(tmp_path):
     terminal, terminal_end = pty.openpty()
     command = [sys.executable, "-c", "from wic_events.cli import cli; cli()", "build", "--data", str(DATA_DIR), "--output", str(tmp_path / "out.db")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal_end) as process:
         os.close(terminal_end)
-        shown = b""
-        while True:
-            try:
-                block = os.read(terminal, 4096)
-            except OSError:  # the build has ended and closed its end of the terminal
-                break
-            if not block:
-                break
-            shown += block
+        shown = read_terminal(terminal)
         summary = process.stdout.read().decode()
     os.close(terminal)
     assert process.returncode == 0, shown
@@ -449,15 +455,7 @@ def test_show_in_a_terminal_marks_the_quote_in_bold_instead(built_db):
     command = [sys.executable, "-c", "from wic_events.cli import cli; cli()", "show", "wic-2015-group-photo", "--db", str(built_db)]
     with subprocess.Popen(command, stdout=terminal_end, stderr=subprocess.PIPE) as process:
         os.close(terminal_end)
-        shown = b""
-        while True:
-            try:
-                block = os.read(terminal, 4096)
-            except OSError:  # the command has ended and closed its end of the terminal
-                break
-            if not block:
-                break
-            shown += block
+        shown = read_terminal(terminal)
     os.close(terminal)
     assert process.returncode == 0, shown
     text = shown.decode()

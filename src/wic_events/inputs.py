@@ -524,19 +524,20 @@ def _lone_surrogates(value: Any, parts: list[Any]) -> Iterator[list[Any]]:
     when the JSON text holds such an escape at all.
     """
     if isinstance(value, str):
-        if not _encodable(value):
+        if not encodable(value):
             yield parts
     elif isinstance(value, list):
         for position, item in enumerate(value):
             yield from _lone_surrogates(item, [*parts, position])
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not _encodable(key):
+            if not encodable(key):
                 yield [*parts, key]
             yield from _lone_surrogates(item, [*parts, key])
 
 
-def _encodable(text: str) -> bool:
+def encodable(text: str) -> bool:
+    """Whether SQLite can store the text: UTF-8 has no lone surrogate (which JSON can escape)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .inputs import RECORD_SUFFIXES, RawRecord, read_records
+from .inputs import RECORD_SUFFIXES, RawRecord, encodable, read_records
 from .models import (
     MAX_UNCARRIED_QUOTE,
     MODELS_BY_TABLE,
@@ -272,7 +272,7 @@ class RecordValidator:
         except Exception:  # derived ids read other fields, which may be of any type here
             return
         # An id with a lone surrogate cannot be stored, nor can a reference to it: it has its own problem.
-        if isinstance(ident, str) and not _has_lone_surrogate(ident):
+        if isinstance(ident, str) and encodable(ident):
             self.rejected.add((model.table, ident))
 
     def _model(self, model: type[BaseModel], data: dict[str, Any], location: Location) -> Any:
@@ -383,14 +383,6 @@ def locate_quote(quote: str, text: str, occurrence: int | None = None, source_id
     if occurrence is not None and occurrence > found:
         raise FieldError("occurrence", f"occurrence {occurrence} asked, but the quote occurs {found} time(s)")
     return starts[(occurrence or 1) - 1]
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _as_text(value: Any) -> str | None:
