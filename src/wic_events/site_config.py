@@ -129,6 +129,14 @@ def _search_everything_sql() -> str:
     return "\nunion all\n".join(branches) + "\nlimit 200"
 
 
+def person_ids_sql(parameter: str) -> str:
+    """The ids of the people a typed value names: an id, a name in any case, or a whole other name."""
+    return (
+        f"select id from people where id = {parameter} or name = {parameter} collate nocase\n"
+        f"  union select entity_id from alternate_names where entity_table = 'people' and name = {parameter}"
+    )
+
+
 def _preferred_count_sql(subject: str) -> str:
     # The preferred claim, or the only one.
     return f"""(select {Count.value_sql("c")} from counts c where c.event_id = e.id and c.subject = '{subject}'
@@ -209,9 +217,8 @@ order by s.reported_order, s.id""",
             "states it. person_id takes a person's id, name or other name: try xi-jinping, Ban Ki-moon or 习近平."
         ),
         "params": ["person_id"],
-        "sql": """with person(id) as (
-  select id from people where id = :person_id or name = :person_id collate nocase
-  union select entity_id from alternate_names where entity_table = 'people' and name = :person_id
+        "sql": f"""with person(id) as (
+  {person_ids_sql(":person_id")}
 )
 select e.start_date, e.id as event_id, e.name as event, 'took part' as what, pa.role as detail,
        po.title as post, null as speech_id, null as other_person

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ..loader import search
 from ..models import MODELS_BY_TABLE, Count, reference_fields
-from ..site_config import DATABASE_NAME, label_column
+from ..site_config import DATABASE_NAME, label_column, person_ids_sql
 
 POINTING_ROWS_SHOWN = 20
 """How many of the rows that point to a record its page lists by name; a link leads to all of them."""
@@ -173,9 +173,8 @@ def record_choices(connection: sqlite3.Connection, table: str, given: str) -> li
     """None when ``given`` names a record of ``table`` (by id, or for people also by name or other name);
     otherwise (label, id) of up to ten records whose id or label holds it, for the visitor to choose from."""
     label = _quoted(label_column(MODELS_BY_TABLE[table]) or "id")
-    named = f'SELECT 1 FROM "{table}" WHERE id = :given'
-    if table == "people":  # as the person_activity query reads its parameter
-        named += " OR name = :given COLLATE NOCASE OR id IN (SELECT entity_id FROM alternate_names WHERE entity_table = 'people' AND name = :given)"
+    # People as the person_activity query reads its parameter.
+    named = person_ids_sql(":given") if table == "people" else f'SELECT 1 FROM "{table}" WHERE id = :given'
     if connection.execute(named, {"given": given}).fetchone():
         return None
     like = "%" + given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
